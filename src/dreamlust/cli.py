@@ -1,0 +1,96 @@
+"""The `dreamlust` command."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from dreamlust import migrate
+from dreamlust.config import get_settings
+from dreamlust.kit.request_context import configure_logging
+
+app = typer.Typer(no_args_is_help=True, help="dreamlust: creator content platform backend.")
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
+app.add_typer(db_app, name="db")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    seed_if_empty: Annotated[
+        bool, typer.Option("--seed-if-empty", help="Load demo data into an empty database.")
+    ] = False,
+) -> None:
+    """Migrate the database to the latest revision, then serve the API."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(migrate.upgrade(settings))
+    if seed_if_empty:
+        from dreamlust.seeding import seed_if_empty as load_demo_data
+
+        asyncio.run(load_demo_data(settings))
+    uvicorn.run(
+        "dreamlust.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    asyncio.run(migrate.upgrade(get_settings(), revision))
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base.")]) -> None:
+    """Revert migrations down to REVISION."""
+    asyncio.run(migrate.downgrade(get_settings(), revision))
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Show the revision the database is at."""
+    asyncio.run(migrate.show_current(get_settings()))
+
+
+@app.command()
+def seed(
+    scale: Annotated[int, typer.Option(min=1, help="Multiplier of the demo data size.")] = 1,
+    random_seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
+) -> None:
+    """Load realistic demo data (deterministic for a given --seed)."""
+    from dreamlust.seeding import seed_database
+
+    settings = get_settings()
+    asyncio.run(migrate.upgrade(settings))
+    summary = asyncio.run(seed_database(settings, scale=scale, random_seed=random_seed))
+    for table, count in summary.items():
+        typer.echo(f"{table:>20}: {count}")
+
+
+@app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="E-mail address.")],
+    username: Annotated[str, typer.Option(help="Username.")],
+    password: Annotated[str, typer.Option(help="Password.", prompt=True, hide_input=True)],
+) -> None:
+    """Create an ADMIN account (or promote the existing account with this e-mail)."""
+    from dreamlust.users.admin_account import create_admin as run
+
+    settings = get_settings()
+    asyncio.run(migrate.upgrade(settings))
+    user = asyncio.run(run(settings, email=email, username=username, password=password))
+    typer.echo(f"admin {user.username} <{user.email}> ({user.id})")

@@ -1,0 +1,106 @@
+"""Every setting of the service, read once from the environment.
+
+`DATABASE_URL` and `REDIS_URL` keep their conventional names; everything else is
+`DREAMLUST_*`. Outside development a secret key must be set explicitly.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
+_MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept plain `postgresql://` and `sqlite://` URLs and pick the async drivers."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgresql+psycopg://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DREAMLUST_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./dreamlust.db",
+        validation_alias=AliasChoices("DATABASE_URL", "DREAMLUST_DATABASE_URL"),
+    )
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("REDIS_URL", "DREAMLUST_REDIS_URL")
+    )
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path("var/secret_key")
+
+    db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
+    db_max_overflow: Annotated[int, Field(ge=0, le=200)] = 10
+    db_echo: bool = False
+    sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 10_000
+
+    log_level: str = "INFO"
+    soft_delete_retention_days: Annotated[int, Field(ge=1)] = 30
+    cors_origins: list[str] = []
+
+    _signing_key: bytes | None = PrivateAttr(default=None)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalize_database_url(value)
+
+    @model_validator(mode="after")
+    def _require_real_secret(self) -> Settings:
+        if self.env is Environment.DEVELOPMENT:
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if key.lower() in _PLACEHOLDER_SECRETS or len(key) < _MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"DREAMLUST_SECRET_KEY must be set to a random value of at least "
+                f"{_MIN_SECRET_LENGTH} characters when DREAMLUST_ENV={self.env.value}"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def signing_key(self) -> bytes:
+        """The secret key; in development one is generated once and kept in a local file."""
+        if self._signing_key is None:
+            self._signing_key = self._load_signing_key()
+        return self._signing_key
+
+    def _load_signing_key(self) -> bytes:
+        if self.secret_key is not None and self.secret_key.get_secret_value():
+            return self.secret_key.get_secret_value().encode()
+        path = self.secret_key_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,165 @@
+"""One error hierarchy; one place that turns errors into RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class DreamlustError(Exception):
+    """An error a client can act on: it becomes a problem+json response as it is."""
+
+    status: int = 500
+    slug: str = "internal-error"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers or {}
+
+
+class BadRequest(DreamlustError):
+    status, slug = 400, "bad-request"
+
+
+class InvalidCursor(BadRequest):
+    slug = "invalid-cursor"
+
+
+class Unauthorized(DreamlustError):
+    status, slug = 401, "unauthorized"
+
+
+class Forbidden(DreamlustError):
+    status, slug = 403, "forbidden"
+
+
+class NotFound(DreamlustError):
+    status, slug = 404, "not-found"
+
+
+class Conflict(DreamlustError):
+    status, slug = 409, "conflict"
+
+
+class PreconditionFailed(DreamlustError):
+    status, slug = 412, "precondition-failed"
+
+
+class PreconditionRequired(DreamlustError):
+    status, slug = 428, "precondition-required"
+
+
+class StaleVersion(DreamlustError):
+    """The client's version of a resource is not the current one (412 or 409, see handler)."""
+
+    status, slug = 409, "version-conflict"
+
+
+class InvalidInput(DreamlustError):
+    status, slug = 422, "invalid-input"
+
+
+class RateLimited(DreamlustError):
+    status, slug = 429, "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(retry_after, 1))})
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    errors: Sequence[dict[str, Any]] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:dreamlust:problem:{slug or _default_slug(status)}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = list(errors)
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def _default_slug(status: int) -> str:
+    return _TITLES.get(status, "error").lower().replace(" ", "-")
+
+
+async def _dreamlust_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DreamlustError)
+    return problem(exc.status, exc.detail, slug=exc.slug, headers=exc.headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        for error in exc.errors()
+    ]
+    return problem(422, "The request is not valid.", slug="validation-error", errors=errors)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
+    return problem(exc.status_code, detail, headers=dict(exc.headers or {}))
+
+
+async def _stale_data(request: Request, _exc: Exception) -> JSONResponse:
+    detail = "The resource was changed by someone else; reload it and try again."
+    if "if-match" in request.headers:
+        return problem(412, detail, slug="precondition-failed")
+    return problem(409, detail, slug="version-conflict")
+
+
+async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.info("integrity error turned into 409: %s", getattr(exc, "orig", exc))
+    return problem(409, "The request conflicts with existing data.", slug="conflict")
+
+
+async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error", exc_info=exc)
+    return problem(500, "An unexpected error occurred.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(StaleVersion, _stale_data)
+    app.add_exception_handler(DreamlustError, _dreamlust_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StaleDataError, _stale_data)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,94 @@
+"""The base every domain repository builds on."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.interfaces import ORMOption
+
+from dreamlust.errors import StaleVersion
+from dreamlust.kit.clock import utcnow
+from dreamlust.kit.model import Base, SoftDeleteMixin, VersionedMixin
+from dreamlust.kit.pagination import Ordering, Page, PageRequest, Paginator
+from dreamlust.kit.soft_delete import INCLUDE_DELETED
+
+M = TypeVar("M", bound=Base)
+S = TypeVar("S", bound=SoftDeleteMixin)
+
+
+class Repository(Generic[M]):
+    model: type[M]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self,
+        id_: uuid.UUID,
+        *,
+        include_deleted: bool = False,
+        options: Sequence[ORMOption] = (),
+    ) -> M | None:
+        return await self.session.get(
+            self.model,
+            id_,
+            options=options,
+            populate_existing=include_deleted,
+            execution_options={INCLUDE_DELETED: include_deleted},
+        )
+
+    async def one_or_none(self, stmt: Select[M]) -> M | None:
+        return (await self.session.execute(stmt)).scalars().unique().one_or_none()
+
+    async def all(self, stmt: Select[M]) -> list[M]:
+        return list((await self.session.execute(stmt)).scalars().unique().all())
+
+    def select(self) -> Select[M]:
+        return select(self.model)
+
+    async def add(self, obj: M) -> M:
+        self.session.add(obj)
+        await self.session.flush()
+        return obj
+
+    async def page(
+        self,
+        stmt: Select[M],
+        ordering: Ordering,
+        request: PageRequest,
+        paginator: Paginator,
+    ) -> Page[M]:
+        rows = await self.all(paginator.apply(stmt, ordering, request))
+        return paginator.page(rows, ordering, request)
+
+    async def update(self, obj: M, changes: dict[str, Any]) -> M:
+        for name, value in changes.items():
+            setattr(obj, name, value)
+        await self.session.flush()
+        return obj
+
+
+def expect_version(obj: VersionedMixin, expected: int) -> None:
+    """Refuse to change `obj` when the client's copy is not the current version.
+
+    This catches a stale client early; a writer that loses the race after this check
+    is still stopped by the `version_id_col` UPDATE (StaleDataError).
+    """
+    if obj.version != expected:
+        raise StaleVersion(
+            f"The resource is at version {obj.version}, not {expected}; reload it and try again."
+        )
+
+
+async def soft_delete(session: AsyncSession, obj: SoftDeleteMixin) -> None:
+    obj.deleted_at = utcnow()
+    await session.flush()
+
+
+async def restore(session: AsyncSession, obj: SoftDeleteMixin) -> None:
+    obj.deleted_at = None
+    await session.flush()

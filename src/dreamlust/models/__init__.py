@@ -1,0 +1,46 @@
+"""The ORM models. Importing this package registers every table on `Base.metadata`."""
+
+from dreamlust.kit.model import Base
+from dreamlust.models.billing import IdempotencyRecord, Subscription, Transaction
+from dreamlust.models.content import (
+    Content,
+    ContentPurchase,
+    MediaAsset,
+    content_categories,
+    content_tags,
+)
+from dreamlust.models.creators import Creator, Follow, creator_categories
+from dreamlust.models.engagement import Comment, Like, View
+from dreamlust.models.moderation import AuditLogEntry, Report
+from dreamlust.models.notifications import Notification
+from dreamlust.models.playlists import Playlist, PlaylistItem
+from dreamlust.models.taxonomy import Category, Tag
+from dreamlust.models.users import EmailToken, RefreshToken, User
+
+__all__ = [
+    "AuditLogEntry",
+    "Base",
+    "Category",
+    "Comment",
+    "Content",
+    "ContentPurchase",
+    "Creator",
+    "EmailToken",
+    "Follow",
+    "IdempotencyRecord",
+    "Like",
+    "MediaAsset",
+    "Notification",
+    "Playlist",
+    "PlaylistItem",
+    "RefreshToken",
+    "Report",
+    "Subscription",
+    "Tag",
+    "Transaction",
+    "User",
+    "View",
+    "content_categories",
+    "content_tags",
+    "creator_categories",
+]

@@ -1,0 +1,86 @@
+"""Views, likes and comments: the engagement of viewers with content."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dreamlust.kit.model import (
+    Base,
+    CreatedAtMixin,
+    IdMixin,
+    SoftDeleteMixin,
+    TimestampMixin,
+    VersionedMixin,
+)
+
+if TYPE_CHECKING:
+    from dreamlust.models.users import User
+
+
+class View(IdMixin, CreatedAtMixin, Base):
+    """One counted view; anonymous viewers are known only by a keyed hash."""
+
+    __tablename__ = "views"
+
+    content_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    viewer_hash: Mapped[str] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(512))
+    watch_duration: Mapped[int | None]
+
+    __table_args__ = (
+        Index("ix_views_content_id_created_at", "content_id", "created_at"),
+        Index("ix_views_user_id_created_at", "user_id", "created_at"),
+        Index(
+            "ix_views_content_id_viewer_hash_created_at", "content_id", "viewer_hash", "created_at"
+        ),
+    )
+
+
+class Like(IdMixin, CreatedAtMixin, Base):
+    __tablename__ = "likes"
+
+    content_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+
+    __table_args__ = (
+        UniqueConstraint("content_id", "user_id"),
+        Index("ix_likes_content_id_created_at", "content_id", "created_at"),
+        Index("ix_likes_user_id_created_at", "user_id", "created_at"),
+    )
+
+
+class Comment(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
+    __tablename__ = "comments"
+
+    content_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("content.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE")
+    )
+    text: Mapped[str | None] = mapped_column(Text)
+    like_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    reply_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    is_edited: Mapped[bool] = mapped_column(default=False, server_default=false())
+    is_pinned: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+    author: Mapped[User | None] = relationship(lazy="raise")
+    parent: Mapped[Comment | None] = relationship(
+        back_populates="replies", remote_side="Comment.id", lazy="raise"
+    )
+    replies: Mapped[list[Comment]] = relationship(
+        back_populates="parent", lazy="raise", passive_deletes=True
+    )
+
+    __table_args__ = (
+        Index("ix_comments_content_id_created_at", "content_id", "created_at"),
+        Index("ix_comments_user_id_created_at", "user_id", "created_at"),
+        Index("ix_comments_parent_id_created_at", "parent_id", "created_at"),
+        Index(
+            "ix_comments_content_id_is_pinned_created_at", "content_id", "is_pinned", "created_at"
+        ),
+    )
