@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from dreamlust import __version__, health
 from dreamlust.config import Settings, get_settings
@@ -21,17 +22,18 @@ def api_router() -> APIRouter:
     return APIRouter(prefix=API_PREFIX)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The application; a given `runtime` is used as it is and left open at shutdown."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = Runtime.start(settings)
-        app.state.runtime = runtime
+        app.state.runtime = runtime or Runtime.start(settings)
         try:
             yield
         finally:
-            await runtime.close()
+            if runtime is None:
+                await app.state.runtime.close()
 
     app = FastAPI(
         title="dreamlust",
@@ -40,6 +42,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["ETag", "Retry-After", "X-Request-ID"],
+        )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)
     app.include_router(api_router())

@@ -10,7 +10,7 @@ import secrets
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +56,31 @@ class Settings(BaseSettings):
     db_max_overflow: Annotated[int, Field(ge=0, le=200)] = 10
     db_echo: bool = False
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 10_000
+
+    access_token_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 30
+    email_verification_hours: Annotated[int, Field(ge=1)] = 24
+    password_reset_minutes: Annotated[int, Field(ge=5)] = 60
+    public_url: str = "http://127.0.0.1:8000"
+
+    mail_backend: Literal["file", "smtp"] = "file"
+    mail_dir: Path = Path("var/mail")
+    mail_from: str = "dreamlust <no-reply@dreamlust.local>"
+    smtp_host: str = "localhost"
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_use_tls: bool = False
+    smtp_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+
+    rate_limits_enabled: bool = True
+    rate_limit_login_per_account: str = "5/minute"
+    rate_limit_login_per_address: str = "20/minute"
+    rate_limit_register: str = "10/hour"
+    rate_limit_password_reset: str = "5/hour"
+    rate_limit_verification_resend: str = "3/hour"
+    trusted_proxies: list[str] = []
 
     log_level: str = "INFO"
     soft_delete_retention_days: Annotated[int, Field(ge=1)] = 30

@@ -19,11 +19,11 @@ class Runtime:
     paginator: Paginator
 
     @classmethod
-    def start(cls, settings: Settings) -> Runtime:
+    def start(cls, settings: Settings, *, database: Database | None = None) -> Runtime:
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         return cls(
             settings=settings,
-            database=Database(settings),
+            database=database or Database(settings),
             redis=redis,
             paginator=Paginator(CursorCodec(settings.signing_key())),
         )

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Select, and_, false, or_, tuple_
+from sqlalchemy import Select, and_, false, literal, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -61,8 +61,15 @@ class Ordering:
     def order_by(self) -> list[ColumnElement[Any]]:
         return [key.column.desc() if key.descending else key.column.asc() for key in self.keys]
 
-    def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
-        """Rows strictly after the row with these key values, in this ordering."""
+    def after(self, raw_values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows strictly after the row with these key values, in this ordering.
+
+        Sort keys must be NOT NULL in the rows listed (SQL comparisons with NULL are unknown).
+        """
+        values = [
+            literal(value, key.column.type)
+            for key, value in zip(self.keys, raw_values, strict=True)
+        ]
         directions = {key.descending for key in self.keys}
         if len(directions) == 1:
             row = tuple_(*(key.column for key in self.keys))

@@ -24,6 +24,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
@@ -46,6 +50,10 @@ class Money(TypeDecorator[Decimal]):
 
     impl = Numeric(12, 2, asdecimal=True)
     cache_ok = True
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         # SQLite has no decimal type; its values (at most 12 digits) round-trip exactly

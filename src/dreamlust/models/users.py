@@ -55,7 +55,7 @@ class User(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
     __table_args__ = (
         Index("uq_users_email_lower", func.lower(email), unique=True),
         Index("uq_users_username_lower", func.lower(username), unique=True),
-        Index("ix_users_created_at", "created_at"),
+        Index("ix_users_created_at_id", "created_at", "id"),
     )
 
 

@@ -131,7 +131,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
-    op.create_index("ix_users_created_at", "users", ["created_at"], unique=False)
+    op.create_index("ix_users_created_at_id", "users", ["created_at", "id"], unique=False)
     op.create_index(op.f("ix_users_deleted_at"), "users", ["deleted_at"], unique=False)
     op.create_index(op.f("ix_users_role"), "users", ["role"], unique=False)
     op.create_index(op.f("ix_users_status"), "users", ["status"], unique=False)
@@ -1390,7 +1390,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_users_status"), table_name="users")
     op.drop_index(op.f("ix_users_role"), table_name="users")
     op.drop_index(op.f("ix_users_deleted_at"), table_name="users")
-    op.drop_index("ix_users_created_at", table_name="users")
+    op.drop_index("ix_users_created_at_id", table_name="users")
     op.drop_index("uq_users_username_lower", table_name="users")
     op.drop_index("uq_users_email_lower", table_name="users")
     op.drop_table("users")

@@ -1,0 +1,140 @@
+"""Fixtures shared by the whole suite.
+
+Every test that uses the database runs twice: against SQLite and against PostgreSQL.
+Without a PostgreSQL server the PostgreSQL half is skipped with a loud warning; with
+CI=true a missing server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy import delete, event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamlust import migrate
+from dreamlust.app import create_app
+from dreamlust.config import Environment, Settings
+from dreamlust.db import Database
+from dreamlust.models import Base
+from dreamlust.runtime import Runtime
+from tests.fixtures.databases import BACKENDS, PostgresUnavailable, empty_database
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-rules"
+_skipped_postgres: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _skipped_postgres:
+        terminalreporter.section("PostgreSQL NOT TESTED", sep="!", red=True, bold=True)
+        terminalreporter.write_line(
+            "The PostgreSQL half of the suite was skipped: " + _skipped_postgres[0], red=True
+        )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    return Settings(
+        env=Environment.TEST,
+        DATABASE_URL=database_url,
+        secret_key=TEST_SECRET,
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+async def database_url(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A database migrated to the latest revision, shared by one backend's tests."""
+    try:
+        async with empty_database(backend, tmp_path_factory.mktemp(backend)) as url:
+            await migrate.upgrade(make_settings(url))
+            yield url
+    except PostgresUnavailable as exc:
+        if IN_CI:
+            pytest.fail(f"CI requires PostgreSQL: {exc}")
+        _skipped_postgres.append(str(exc))
+        pytest.skip(f"PostgreSQL NOT TESTED: {exc}")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings)
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Each test starts from empty tables (only tests that use the database pay for it)."""
+    yield
+    if "database" not in request.fixturenames:
+        return
+    database: Database = request.getfixturevalue("database")
+    async with database.transaction() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            await session.execute(delete(table))
+
+
+@pytest.fixture
+async def session(database: Database) -> AsyncIterator[AsyncSession]:
+    """A session for service-level tests; the test commits what it wants to keep."""
+    async with database.session() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings, database: Database) -> AsyncIterator[Runtime]:
+    runtime = Runtime.start(settings, database=database)
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, runtime=runtime)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client,
+    ):
+        yield client
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(database: Database) -> Iterator[StatementCounter]:
+    """Counts the SQL statements sent through the test's database engine."""
+    counter = StatementCounter()
+
+    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            counter.statements.append(statement)
+
+    target = database.engine.sync_engine
+    event.listen(target, "before_cursor_execute", record)
+    yield counter
+    event.remove(target, "before_cursor_execute", record)
