@@ -67,8 +67,8 @@ async def database_url(
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return make_settings(database_url)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(database_url, mail_dir=tmp_path_factory.mktemp("mail"))
 
 
 @pytest.fixture(scope="session")
@@ -79,8 +79,9 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 
 
 @pytest.fixture(autouse=True)
-async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
-    """Each test starts from empty tables (only tests that use the database pay for it)."""
+async def _clean_state(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Each test starts from empty tables, no mail and fresh rate limits
+    (only tests that use the database pay for it)."""
     yield
     if "database" not in request.fixturenames:
         return
@@ -88,6 +89,11 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     async with database.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
             await session.execute(delete(table))
+    if "runtime" in request.fixturenames:
+        runtime: Runtime = request.getfixturevalue("runtime")
+        await runtime.rate_limiter.reset()
+        for mail in runtime.settings.mail_dir.glob("*.eml"):
+            mail.unlink()
 
 
 @pytest.fixture

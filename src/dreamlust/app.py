@@ -9,17 +9,24 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from dreamlust import __version__, health
+from dreamlust.auth import router as auth_router
 from dreamlust.config import Settings, get_settings
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.request_context import RequestIdMiddleware
 from dreamlust.runtime import Runtime
+from dreamlust.users import admin_router as users_admin_router
+from dreamlust.users import router as users_router
 
 API_PREFIX = "/api/v1"
 
 
 def api_router() -> APIRouter:
     """Every `/api/v1` route; each domain adds its own router here."""
-    return APIRouter(prefix=API_PREFIX)
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(auth_router.router)
+    router.include_router(users_router.router)
+    router.include_router(users_admin_router.router)
+    return router
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:

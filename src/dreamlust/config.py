@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -78,7 +79,7 @@ class Settings(BaseSettings):
     rate_limit_login_per_account: str = "5/minute"
     rate_limit_login_per_address: str = "20/minute"
     rate_limit_register: str = "10/hour"
-    rate_limit_password_reset: str = "5/hour"
+    rate_limit_password_reset: str = "5/hour"  # noqa: S105 (a rate, not a secret)
     rate_limit_verification_resend: str = "3/hour"
     trusted_proxies: list[str] = []
 
@@ -104,6 +105,10 @@ class Settings(BaseSettings):
                 f"{_MIN_SECRET_LENGTH} characters when DREAMLUST_ENV={self.env.value}"
             )
         return self
+
+    @property
+    def soft_delete_retention(self) -> timedelta:
+        return timedelta(days=self.soft_delete_retention_days)
 
     @property
     def is_sqlite(self) -> bool:

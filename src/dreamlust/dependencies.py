@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
+from dreamlust.kit.after_commit import run_job, take_jobs
+from dreamlust.kit.client_address import client_address
 from dreamlust.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, Paginator
+from dreamlust.kit.rate_limit import RateLimiter
 from dreamlust.runtime import Runtime
 
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -30,11 +33,19 @@ def get_settings(runtime: RuntimeDep) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed before the response is sent, else rolled back."""
+async def get_session(
+    request: Request, runtime: RuntimeDep, background: BackgroundTasks
+) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed before the response is sent, else rolled back.
+
+    Side effects queued with `after_commit` run after the response, and only when the
+    commit succeeded.
+    """
     write = request.method not in _READ_ONLY_METHODS
     async with runtime.database.transaction(write=write) as session:
         yield session
+    for job in take_jobs(session):
+        background.add_task(run_job, job)
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
@@ -55,3 +66,17 @@ def get_page_request(
 
 
 PageParams = Annotated[PageRequest, Depends(get_page_request)]
+
+
+def get_rate_limiter(runtime: RuntimeDep) -> RateLimiter:
+    return runtime.rate_limiter
+
+
+RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]
+
+
+def get_client_address(request: Request, settings: SettingsDep) -> str:
+    return client_address(request, settings.trusted_proxies)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]

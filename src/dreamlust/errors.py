@@ -57,6 +57,9 @@ class InvalidCursor(BadRequest):
 class Unauthorized(DreamlustError):
     status, slug = 401, "unauthorized"
 
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
 
 class Forbidden(DreamlustError):
     status, slug = 403, "forbidden"
@@ -118,9 +121,14 @@ def _default_slug(status: int) -> str:
     return _TITLES.get(status, "error").lower().replace(" ", "-")
 
 
+def problem_response(error: DreamlustError) -> JSONResponse:
+    """The response for an error that is answered rather than raised."""
+    return problem(error.status, error.detail, slug=error.slug, headers=error.headers)
+
+
 async def _dreamlust_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DreamlustError)
-    return problem(exc.status, exc.detail, slug=exc.slug, headers=exc.headers)
+    return problem_response(exc)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

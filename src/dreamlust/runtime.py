@@ -1,14 +1,18 @@
-"""What a running process holds: settings, the database, Redis and the cursor codec."""
+"""What a running process holds: settings, database, Redis and the services built on them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from redis.asyncio import Redis
 
+from dreamlust.auth.tokens import AccessTokens
 from dreamlust.config import Settings
 from dreamlust.db import Database
 from dreamlust.kit.pagination import CursorCodec, Paginator
+from dreamlust.kit.rate_limit import RateLimiter
+from dreamlust.mail import Mailer, create_mailer
 
 
 @dataclass
@@ -17,6 +21,9 @@ class Runtime:
     database: Database
     redis: Redis | None
     paginator: Paginator
+    rate_limiter: RateLimiter
+    access_tokens: AccessTokens
+    mailer: Mailer
 
     @classmethod
     def start(cls, settings: Settings, *, database: Database | None = None) -> Runtime:
@@ -26,6 +33,11 @@ class Runtime:
             database=database or Database(settings),
             redis=redis,
             paginator=Paginator(CursorCodec(settings.signing_key())),
+            rate_limiter=RateLimiter(settings, redis=redis),
+            access_tokens=AccessTokens(
+                settings.signing_key(), timedelta(minutes=settings.access_token_minutes)
+            ),
+            mailer=create_mailer(settings),
         )
 
     async def close(self) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from dreamlust.errors import InvalidCursor
+from dreamlust.kit.keys import derive_key
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -87,7 +88,7 @@ class CursorCodec:
     """Encodes key values into signed cursors and back."""
 
     def __init__(self, secret: bytes) -> None:
-        self._secret = hashlib.sha256(b"dreamlust-cursor:" + secret).digest()
+        self._secret = derive_key(secret, "cursor")
 
     def _sign(self, scope: str, payload: bytes) -> bytes:
         message = scope.encode() + b"\x00" + payload
@@ -154,7 +155,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):
+class KeysetPage(Generic[T]):
     items: list[T]
     next_cursor: str | None
 
@@ -170,11 +171,11 @@ class Paginator:
             stmt = stmt.where(ordering.after(self.codec.decode(ordering, page.cursor)))
         return stmt.order_by(*ordering.order_by()).limit(page.limit + 1)
 
-    def page(self, rows: Sequence[T], ordering: Ordering, page: PageRequest) -> Page[T]:
+    def page(self, rows: Sequence[T], ordering: Ordering, page: PageRequest) -> KeysetPage[T]:
         """Cut the `limit + 1` rows fetched by `apply` into a page and its next cursor."""
         items = list(rows[: page.limit])
         has_more = len(rows) > page.limit
         next_cursor = (
             self.codec.encode(ordering, ordering.values_of(items[-1])) if has_more else None
         )
-        return Page(items=items, next_cursor=next_cursor)
+        return KeysetPage(items=items, next_cursor=next_cursor)

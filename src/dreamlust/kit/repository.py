@@ -13,7 +13,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from dreamlust.errors import StaleVersion
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.model import Base, SoftDeleteMixin, VersionedMixin
-from dreamlust.kit.pagination import Ordering, Page, PageRequest, Paginator
+from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 
 M = TypeVar("M", bound=Base)
@@ -61,7 +61,7 @@ class Repository(Generic[M]):
         ordering: Ordering,
         request: PageRequest,
         paginator: Paginator,
-    ) -> Page[M]:
+    ) -> KeysetPage[M]:
         rows = await self.all(paginator.apply(stmt, ordering, request))
         return paginator.page(rows, ordering, request)
 

@@ -1,0 +1,70 @@
+"""Who is calling: typed dependencies that make each route's rights readable."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from dreamlust.auth.service import AuthService, blocked_reason
+from dreamlust.dependencies import DbSession, RuntimeDep
+from dreamlust.errors import Forbidden, Unauthorized
+from dreamlust.models import User
+from dreamlust.models.enums import UserRole
+from dreamlust.users.repository import UserRepository
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login.")
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+async def optional_user(
+    credentials: BearerCredentials, session: DbSession, runtime: RuntimeDep
+) -> User | None:
+    """The signed-in user, None for anonymous callers; a bad token is still a 401.
+
+    The account is read on every request, so a suspension, ban or deletion takes
+    effect at once, and so does a change of role.
+    """
+    if credentials is None:
+        return None
+    claims = runtime.access_tokens.decode(credentials.credentials)
+    user = await UserRepository(session).get(claims.user_id)
+    if user is None:
+        raise Unauthorized("The account no longer exists.")
+    if reason := blocked_reason(user):
+        raise Unauthorized(f"This account is {reason}.")
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+async def current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise Unauthorized("Sign in to do this.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def _require(role: UserRole) -> Any:
+    async def dependency(user: CurrentUser) -> User:
+        if not user.role.at_least(role):
+            raise Forbidden(f"This needs the {role.value} role.")
+        return user
+
+    return Depends(dependency)
+
+
+CreatorUser = Annotated[User, _require(UserRole.CREATOR)]
+Staff = Annotated[User, _require(UserRole.MODERATOR)]
+Admin = Annotated[User, _require(UserRole.ADMIN)]
+
+
+def get_auth_service(session: DbSession, runtime: RuntimeDep) -> AuthService:
+    return AuthService(session, runtime.settings, runtime.access_tokens, runtime.mailer)
+
+
+AuthServiceDep = Annotated[AuthService, Depends(get_auth_service)]

@@ -1,0 +1,69 @@
+"""Pydantic building blocks: strict input, safe text types, cursor pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+T = TypeVar("T")
+
+
+class Schema(BaseModel):
+    """Base of every response model."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Input(BaseModel):
+    """Base of every request body: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _single_line(value: str) -> str:
+    if _CONTROL_OR_NEWLINE.search(value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_single_line),
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_single_line)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_multi_line)
+]
+Url = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2048, pattern=r"^https?://\S+$"),
+    AfterValidator(_single_line),
+]
+# Secrets (passwords, tokens) are taken exactly as typed: never stripped.
+Secret = Annotated[
+    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_single_line)
+]
+
+
+class Page(Schema, Generic[T]):
+    """A cursor page as clients see it: `{"items": [...], "next_cursor": "…" | null}`.
+
+    Validate a repository's KeysetPage straight into it: `Page[XRead].model_validate(page)`.
+    """
+
+    items: list[T]
+    next_cursor: str | None

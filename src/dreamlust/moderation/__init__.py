@@ -1,0 +1,1 @@
+"""Reports, moderation decisions and the audit log."""

@@ -1,0 +1,100 @@
+"""User preferences: stored as one JSON document, always read through this model."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)]
+
+
+class Theme(StrEnum):
+    SYSTEM = "system"
+    LIGHT = "light"
+    DARK = "dark"
+
+
+class NsfwPolicy(StrEnum):
+    HIDE = "hide"
+    BLUR = "blur"
+    SHOW = "show"
+
+
+class VideoQuality(StrEnum):
+    AUTO = "auto"
+    Q240 = "240p"
+    Q360 = "360p"
+    Q480 = "480p"
+    Q720 = "720p"
+    Q1080 = "1080p"
+    Q1440 = "1440p"
+    Q2160 = "2160p"
+
+
+class NotificationSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: bool = True
+    push: bool = True
+    new_follower: bool = True
+    new_subscriber: bool = True
+    comments: bool = True
+    likes: bool = True
+    new_uploads: bool = True
+    payments: bool = True
+    announcements: bool = True
+
+
+class Preferences(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    theme: Theme = Theme.SYSTEM
+    language: Language = "en"
+    nsfw_policy: NsfwPolicy = NsfwPolicy.HIDE
+    autoplay: bool = True
+    default_quality: VideoQuality = VideoQuality.AUTO
+    hide_history: bool = False
+    notifications: NotificationSettings = NotificationSettings()
+
+    @classmethod
+    def of(cls, stored: dict[str, Any] | None) -> Preferences:
+        """Stored preferences with defaults for anything not yet set."""
+        return cls.model_validate(stored or {})
+
+
+class NotificationSettingsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: bool | None = None
+    push: bool | None = None
+    new_follower: bool | None = None
+    new_subscriber: bool | None = None
+    comments: bool | None = None
+    likes: bool | None = None
+    new_uploads: bool | None = None
+    payments: bool | None = None
+    announcements: bool | None = None
+
+
+class PreferencesUpdate(BaseModel):
+    """A partial change: only the fields sent are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    theme: Theme | None = None
+    language: Language | None = None
+    nsfw_policy: NsfwPolicy | None = None
+    autoplay: bool | None = None
+    default_quality: VideoQuality | None = None
+    hide_history: bool | None = None
+    notifications: NotificationSettingsUpdate | None = None
+
+    def apply_to(self, current: Preferences) -> Preferences:
+        changes = self.model_dump(exclude_unset=True, exclude_none=True, exclude={"notifications"})
+        merged = current.model_copy(update=changes)
+        if self.notifications is not None:
+            notifications = self.notifications.model_dump(exclude_unset=True, exclude_none=True)
+            merged.notifications = current.notifications.model_copy(update=notifications)
+        return Preferences.model_validate(merged.model_dump())

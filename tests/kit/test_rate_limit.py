@@ -1,0 +1,200 @@
+"""Rate limits: the hit over the rate is refused with a Retry-After, per identifier and limit.
+
+Every test runs against in-process memory and against Redis, where each test counts under
+a key prefix of its own.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from dreamlust.dependencies import ClientAddress, RateLimiterDep
+from dreamlust.errors import PROBLEM_MEDIA_TYPE, RateLimited, install_error_handlers
+from dreamlust.kit.rate_limit import Limit, RateLimiter
+from dreamlust.runtime import Runtime
+from tests.conftest import IN_CI, make_settings
+
+TEST_REDIS_URL = os.environ.get("DREAMLUST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+UNUSED_DATABASE = "sqlite+aiosqlite:///unused.db"
+TWICE_A_SECOND = "2/second"
+TINY_RATES = {
+    "rate_limit_login_per_account": TWICE_A_SECOND,
+    "rate_limit_register": TWICE_A_SECOND,
+}
+
+
+async def _test_redis() -> Redis:
+    """A client of the test Redis server; without one the test is skipped (failed in CI)."""
+    redis = Redis.from_url(TEST_REDIS_URL)
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as exc:
+        await redis.aclose()
+        if IN_CI:
+            pytest.fail(f"CI requires Redis at {TEST_REDIS_URL}: {exc}")
+        pytest.skip(f"Redis NOT TESTED: no server at {TEST_REDIS_URL}: {exc}")
+    return redis
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    await (await _test_redis()).aclose()
+    return TEST_REDIS_URL
+
+
+@dataclass
+class Store:
+    """Where a test's counts live: this process's memory, or a Redis prefix of its own."""
+
+    redis: Redis | None
+    key_prefix: str
+
+    def limiter(self, **overrides: object) -> RateLimiter:
+        settings = make_settings(UNUSED_DATABASE, **{**TINY_RATES, **overrides})
+        return RateLimiter(settings, redis=self.redis, key_prefix=self.key_prefix)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    if request.param == "memory":
+        yield Store(redis=None, key_prefix="unused")
+        return
+    redis = await _test_redis()
+    store = Store(redis=redis, key_prefix=f"dreamlust-test:rl:{uuid.uuid4().hex}")
+    yield store
+    await store.limiter().reset()
+    await redis.aclose()
+
+
+async def _spend(limiter: RateLimiter, rule: Limit, *identifiers: str, times: int = 2) -> None:
+    for _ in range(times):
+        await limiter.hit(rule, *identifiers)
+
+
+async def test_the_hit_over_the_rate_is_refused_with_retry_after(store: Store) -> None:
+    limiter = store.limiter()
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+
+    with pytest.raises(RateLimited) as refused:
+        await limiter.hit(Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+
+    assert refused.value.status == 429
+    assert int(refused.value.headers["Retry-After"]) >= 1
+
+
+async def test_retry_after_counts_down_the_window(store: Store) -> None:
+    limiter = store.limiter(rate_limit_password_reset="1/minute")
+    await limiter.hit(Limit.PASSWORD_RESET, "alice@example.com")
+
+    with pytest.raises(RateLimited) as refused:
+        await limiter.hit(Limit.PASSWORD_RESET, "alice@example.com")
+
+    assert 1 < int(refused.value.headers["Retry-After"]) <= 60
+
+
+async def test_identifiers_and_limits_are_counted_apart(store: Store) -> None:
+    limiter = store.limiter()
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "a/b")
+
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "bob@example.com")
+    await _spend(limiter, Limit.REGISTER, "alice@example.com")
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "a", "b")
+    with pytest.raises(RateLimited):
+        await limiter.hit(Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+
+
+async def test_a_huge_identifier_is_counted_like_any_other(store: Store) -> None:
+    limiter = store.limiter()
+    huge = "x" * 1_000_000
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, huge)
+
+    with pytest.raises(RateLimited):
+        await limiter.hit(Limit.LOGIN_PER_ACCOUNT, huge)
+
+
+async def test_the_window_frees_again(store: Store) -> None:
+    limiter = store.limiter()
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+    with pytest.raises(RateLimited):
+        await limiter.hit(Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+
+    await asyncio.sleep(1.2)
+
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+
+
+async def test_reset_forgets_every_count(store: Store) -> None:
+    limiter = store.limiter()
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+
+    await limiter.reset()
+
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+
+
+async def test_a_disabled_limiter_never_refuses(store: Store) -> None:
+    limiter = store.limiter(rate_limits_enabled=False)
+
+    await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "alice@example.com", times=20)
+
+
+async def test_limiters_on_one_redis_share_the_count(redis_url: str) -> None:
+    """Two processes, each with its own runtime and Redis connections, count together."""
+    settings = make_settings(UNUSED_DATABASE, REDIS_URL=redis_url, **TINY_RATES)
+    account = f"{uuid.uuid4().hex}@example.com"
+    first, second = Runtime.start(settings), Runtime.start(settings)
+    try:
+        await first.rate_limiter.hit(Limit.LOGIN_PER_ACCOUNT, account)
+        await second.rate_limiter.hit(Limit.LOGIN_PER_ACCOUNT, account)
+        with pytest.raises(RateLimited):
+            await first.rate_limiter.hit(Limit.LOGIN_PER_ACCOUNT, account)
+    finally:
+        await first.close()
+        await second.close()
+
+
+def test_a_rate_that_is_not_a_rate_stops_startup() -> None:
+    settings = make_settings(UNUSED_DATABASE, rate_limit_register="often")
+
+    with pytest.raises(ValueError, match="rate_limit_register"):
+        RateLimiter(settings)
+
+
+async def test_a_refused_request_is_a_429_problem_with_retry_after() -> None:
+    settings = make_settings(
+        UNUSED_DATABASE, rate_limit_login_per_address="1/minute", trusted_proxies=["127.0.0.1"]
+    )
+    runtime = Runtime.start(settings)
+    app = FastAPI()
+    install_error_handlers(app)
+    app.state.runtime = runtime
+
+    @app.post("/login")
+    async def login(limiter: RateLimiterDep, address: ClientAddress) -> dict[str, str]:
+        await limiter.hit(Limit.LOGIN_PER_ADDRESS, address)
+        return {"address": address}
+
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            alice = {"X-Forwarded-For": "203.0.113.7"}
+            first = await client.post("/login", headers=alice)
+            refused = await client.post("/login", headers=alice)
+            other = await client.post("/login", headers={"X-Forwarded-For": "203.0.113.8"})
+    finally:
+        await runtime.close()
+
+    assert first.json() == {"address": "203.0.113.7"}
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == PROBLEM_MEDIA_TYPE
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert other.status_code == 200
