@@ -88,7 +88,13 @@ class StaleVersion(DreamlustError):
 
 
 class InvalidInput(DreamlustError):
+    """A well-formed request whose values break a rule; `loc` names the field at fault."""
+
     status, slug = 422, "invalid-input"
+
+    def __init__(self, detail: str, *, loc: Sequence[str] | None = None) -> None:
+        super().__init__(detail)
+        self.errors = [{"loc": list(loc), "msg": detail}] if loc else None
 
 
 class RateLimited(DreamlustError):
@@ -123,7 +129,13 @@ def _default_slug(status: int) -> str:
 
 def problem_response(error: DreamlustError) -> JSONResponse:
     """The response for an error that is answered rather than raised."""
-    return problem(error.status, error.detail, slug=error.slug, headers=error.headers)
+    return problem(
+        error.status,
+        error.detail,
+        slug=error.slug,
+        headers=error.headers,
+        errors=getattr(error, "errors", None),
+    )
 
 
 async def _dreamlust_error(_request: Request, exc: Exception) -> JSONResponse:

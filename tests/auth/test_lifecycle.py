@@ -109,6 +109,7 @@ async def test_a_weak_new_password_leaves_the_reset_token_usable(
         "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": "password1"}
     )
     assert weak.status_code == 422
+    assert weak.json()["errors"][0]["loc"] == ["body", "new_password"]
     strong = await client.post(
         "/api/v1/auth/password-reset/confirm",
         json={"token": token, "new_password": "quiet-harbor-lantern-97"},

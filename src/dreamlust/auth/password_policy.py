@@ -18,18 +18,23 @@ class WeakPassword(InvalidInput):
     slug = "weak-password"
 
 
-def check_password(password: str, *, username: str, email: str) -> None:
-    """Raise WeakPassword (422) with a reason the user can act on."""
+def check_password(password: str, *, username: str, email: str, field: str = "password") -> None:
+    """Raise WeakPassword (422, naming the body `field`) with a reason the user can act on."""
+    loc = ("body", field)
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise WeakPassword(f"The password must have {MIN_LENGTH} to {MAX_LENGTH} characters.")
+        raise WeakPassword(
+            f"The password must have {MIN_LENGTH} to {MAX_LENGTH} characters.", loc=loc
+        )
     lowered = password.lower()
     for part in _personal_parts(username, email):
         if part in lowered:
-            raise WeakPassword("The password must not contain your username or e-mail address.")
+            raise WeakPassword(
+                "The password must not contain your username or e-mail address.", loc=loc
+            )
     estimate = zxcvbn(password, user_inputs=[username, email], max_length=MAX_LENGTH)
     if estimate["score"] < MIN_SCORE:
         warning = estimate["feedback"].get("warning") or "It is too easy to guess."
-        raise WeakPassword(f"The password is too weak: {warning}")
+        raise WeakPassword(f"The password is too weak: {warning}", loc=loc)
 
 
 def _personal_parts(username: str, email: str) -> set[str]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from dreamlust.kit.schemas import Input, Schema, Secret
+from dreamlust.kit.schemas import Input, Schema, Secret, SingleLine
 from dreamlust.users.schemas import BirthDate, Email, Username
 
 OpaqueToken = Annotated[
@@ -22,7 +22,7 @@ class Registration(Input):
 
 
 class Credentials(Input):
-    login: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    login: Annotated[str, StringConstraints(min_length=1, max_length=320), SingleLine]
     password: Secret
 
 

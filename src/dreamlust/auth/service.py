@@ -157,7 +157,7 @@ class AuthService:
         user = await self.users.get(user_id) if user_id else None
         if user is None or blocked_reason(user):
             raise InvalidToken("The reset link is invalid or has expired.")
-        check_password(new_password, username=user.username, email=user.email)
+        check_password(new_password, username=user.username, email=user.email, field="new_password")
         user.password_hash = await hash_password(new_password)
         await self.email_tokens.spend_all(user.id, EmailTokenPurpose.RESET_PASSWORD, now)
         await revoke_all_sessions(self.session, user.id)

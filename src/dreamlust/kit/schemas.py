@@ -37,26 +37,23 @@ def _multi_line(value: str) -> str:
     return value
 
 
+# Put after a string's constraints: one line, no control characters.
+SingleLine = AfterValidator(_single_line)
+
 Name = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
-    AfterValidator(_single_line),
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine
 ]
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_single_line)
-]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), SingleLine]
 LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_multi_line)
 ]
 Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=2048, pattern=r"^https?://\S+$"),
-    AfterValidator(_single_line),
+    SingleLine,
 ]
 # Secrets (passwords, tokens) are taken exactly as typed: never stripped.
-Secret = Annotated[
-    str, StringConstraints(min_length=1, max_length=1024), AfterValidator(_single_line)
-]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024), SingleLine]
 
 
 class Page(Schema, Generic[T]):

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from dreamlust.auth.dependencies import Admin
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
-from dreamlust.kit.schemas import Page
+from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models import User
 from dreamlust.models.enums import UserRole, UserStatus
 from dreamlust.users import administration
@@ -28,7 +28,7 @@ async def list_users(
     paginator: PaginatorDep,
     role: UserRole | None = None,
     status: UserStatus | None = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100), SingleLine] = None,
     include_deleted: bool = False,
 ) -> Page[UserAdminView]:
     filters = UserFilter(role=role, status=status, text=q, include_deleted=include_deleted)

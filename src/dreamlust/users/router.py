@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
 
 from dreamlust.auth.dependencies import CurrentUser
 from dreamlust.dependencies import DbSession
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
+from dreamlust.kit.schemas import SingleLine
 from dreamlust.models import User
 from dreamlust.users import service
 from dreamlust.users.preferences import Preferences, PreferencesUpdate
@@ -54,5 +57,5 @@ async def update_preferences(
 
 
 @router.get("/users/{username}", response_model=UserPublic)
-async def read_profile(username: str, session: DbSession) -> User:
+async def read_profile(username: Annotated[str, Path(), SingleLine], session: DbSession) -> User:
     return await service.public_profile(session, username)

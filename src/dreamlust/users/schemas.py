@@ -47,11 +47,19 @@ Email = Annotated[EmailStr, StringConstraints(max_length=320)]
 MINIMUM_AGE_YEARS = 13
 
 
+def _years_before(day: date, years: int) -> date:
+    """The same date `years` earlier (28 February when that year has no 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def _plausible_birth_date(born: date) -> date:
     today = utcnow().date()
     if born.year < 1900:
         raise ValueError("must be after 1900")
-    if born > today.replace(year=today.year - MINIMUM_AGE_YEARS):
+    if born > _years_before(today, MINIMUM_AGE_YEARS):
         raise ValueError(f"you must be at least {MINIMUM_AGE_YEARS} years old")
     return born
 

@@ -1,0 +1,61 @@
+"""Side effects queued in a request run after its transaction commits, and never otherwise."""
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from dreamlust.dependencies import DbSession
+from dreamlust.errors import Conflict, install_error_handlers
+from dreamlust.kit.after_commit import after_commit
+from dreamlust.models import Tag
+from dreamlust.runtime import Runtime
+
+
+@pytest.fixture
+async def effects(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, list[str]]]:
+    app = FastAPI()
+    install_error_handlers(app)
+    app.state.runtime = runtime
+    sent: list[str] = []
+
+    async def send(name: str) -> None:
+        sent.append(name)
+
+    @app.post("/tags/{name}")
+    async def create(name: str, session: DbSession) -> dict[str, str]:
+        session.add(Tag(name=name, slug=name))
+        after_commit(session, lambda: send(name))
+        if name == "refused":
+            raise Conflict("no")
+        return {"name": name}
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        yield client, sent
+
+
+async def test_jobs_run_after_a_commit(effects: tuple[httpx.AsyncClient, list[str]]) -> None:
+    client, sent = effects
+    assert (await client.post("/tags/first")).status_code == 200
+    assert sent == ["first"]
+
+
+async def test_jobs_of_a_failed_request_never_run(
+    effects: tuple[httpx.AsyncClient, list[str]],
+) -> None:
+    client, sent = effects
+    assert (await client.post("/tags/refused")).status_code == 409
+    assert sent == []
+
+
+async def test_jobs_do_not_run_when_the_commit_itself_fails(
+    effects: tuple[httpx.AsyncClient, list[str]],
+) -> None:
+    client, sent = effects
+    await client.post("/tags/twice")
+    sent.clear()
+    duplicate = await client.post("/tags/twice")  # the unique name fails at flush or commit
+    assert duplicate.status_code == 409
+    assert sent == []
