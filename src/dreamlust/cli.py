@@ -72,11 +72,15 @@ def seed(
     random_seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 42,
 ) -> None:
     """Load realistic demo data (deterministic for a given --seed)."""
-    from dreamlust.seeding import seed_database
+    from dreamlust.seeding import DatabaseNotEmpty, seed_database
 
     settings = get_settings()
     asyncio.run(migrate.upgrade(settings))
-    summary = asyncio.run(seed_database(settings, scale=scale, random_seed=random_seed))
+    try:
+        summary = asyncio.run(seed_database(settings, scale=scale, random_seed=random_seed))
+    except DatabaseNotEmpty as exc:
+        typer.echo(f"Not seeding: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
     for table, count in summary.items():
         typer.echo(f"{table:>20}: {count}")
 

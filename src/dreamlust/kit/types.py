@@ -91,4 +91,4 @@ def enum_type(enum_cls: type[StrEnum], name: str) -> Enum:
     )
 
 
-JSONDocument = JSON().with_variant(JSONB(), "postgresql")
+JSONDocument = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
