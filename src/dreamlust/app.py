@@ -11,9 +11,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from dreamlust import __version__, health
 from dreamlust.auth import router as auth_router
 from dreamlust.config import Settings, get_settings
+from dreamlust.content import router as content_router
+from dreamlust.creators import router as creators_router
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.request_context import RequestIdMiddleware
 from dreamlust.runtime import Runtime
+from dreamlust.taxonomy import router as taxonomy_router
 from dreamlust.users import admin_router as users_admin_router
 from dreamlust.users import router as users_router
 
@@ -26,6 +29,9 @@ def api_router() -> APIRouter:
     router.include_router(auth_router.router)
     router.include_router(users_router.router)
     router.include_router(users_admin_router.router)
+    router.include_router(taxonomy_router.router)
+    router.include_router(creators_router.router)
+    router.include_router(content_router.router)
     return router
 
 

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     email_verification_hours: Annotated[int, Field(ge=1)] = 24
     password_reset_minutes: Annotated[int, Field(ge=5)] = 60
     public_url: str = "http://127.0.0.1:8000"
+    auto_approve_creators: bool = True
+    content_review_required: bool = False
 
     mail_backend: Literal["file", "smtp"] = "file"
     mail_dir: Path = Path("var/mail")

@@ -9,6 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dreamlust.content import service
 from dreamlust.content.repository import TRENDING, ContentRepository
+from dreamlust.content.schemas import ContentUpdate
 from dreamlust.db import Database
 from dreamlust.errors import StaleVersion
 from dreamlust.kit.clock import utcnow
@@ -64,12 +65,16 @@ async def test_a_stale_version_is_refused_and_nothing_is_overwritten(
     content = await make_content(session, await make_creator(session), title="Original")
     await session.commit()
 
-    await service.update_content(session, content, {"title": "First edit"}, expected_version=1)
+    await service.update_content(
+        session, content, ContentUpdate(title="First edit"), expected_version=1
+    )
     await session.commit()
     assert content.version == 2
 
     with pytest.raises(StaleVersion):
-        await service.update_content(session, content, {"title": "Stale edit"}, expected_version=1)
+        await service.update_content(
+            session, content, ContentUpdate(title="Stale edit"), expected_version=1
+        )
     await session.rollback()
 
     session.expunge_all()
@@ -90,7 +95,7 @@ async def test_a_concurrent_writer_that_loses_the_race_is_stopped_by_the_version
         mine = await first.get(Content, content.id)
         assert mine is not None
         assert theirs is not None
-        await service.update_content(first, mine, {"title": "Mine"}, expected_version=1)
+        await service.update_content(first, mine, ContentUpdate(title="Mine"), expected_version=1)
         await first.commit()
         theirs.title = "Theirs"
         with pytest.raises(StaleDataError):
@@ -121,7 +126,7 @@ async def test_soft_deleted_content_is_hidden_unless_asked_for(session: AsyncSes
     assert deleted is not None
     assert deleted.deleted_at is not None
 
-    await service.restore_content(session, deleted)
+    await service.restore_content(session, deleted, retention=timedelta(days=30))
     await session.commit()
     session.expunge_all()
     assert await repository.get(gone.id) is not None

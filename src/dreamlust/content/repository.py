@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from dreamlust.content.visibility import Viewer, listed, owned_by, viewable
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import Repository
-from dreamlust.models import Content, Creator
-from dreamlust.models.enums import ContentStatus
+from dreamlust.kit.soft_delete import INCLUDE_DELETED
+from dreamlust.models import (
+    Category,
+    Content,
+    Creator,
+    Tag,
+    content_categories,
+    content_tags,
+)
+from dreamlust.models.enums import ContentStatus, ContentType
 
 TRENDING = Ordering(
     scope="content:trending",
@@ -20,6 +31,14 @@ LATEST = Ordering(
     scope="content:latest",
     keys=(SortKey(Content.published_at), SortKey(Content.id)),
 )
+POPULAR = Ordering(
+    scope="content:popular",
+    keys=(SortKey(Content.view_count), SortKey(Content.id)),
+)
+NEWEST_CREATED = Ordering(
+    scope="content:created",
+    keys=(SortKey(Content.created_at), SortKey(Content.id)),
+)
 
 # A card needs its creator (with the creator's user), categories and tags:
 # one joined query plus one IN-query per collection.
@@ -28,6 +47,20 @@ CARD_OPTIONS = (
     selectinload(Content.categories),
     selectinload(Content.tags),
 )
+# What the API shows with each item: creator, categories, tags — three statements.
+READ_OPTIONS = (
+    joinedload(Content.creator),
+    selectinload(Content.categories),
+    selectinload(Content.tags),
+)
+
+
+@dataclass(frozen=True)
+class ContentFilter:
+    type: ContentType | None = None
+    category: str | None = None
+    tag: str | None = None
+    creator_id: uuid.UUID | None = None
 
 
 class ContentRepository(Repository[Content]):
@@ -43,3 +76,85 @@ class ContentRepository(Repository[Content]):
 
     def trending(self, now: datetime) -> Select[Content]:
         return self.published(now).options(*CARD_OPTIONS)
+
+    async def viewable_by_id(
+        self, content_id: uuid.UUID, viewer: Viewer, now: datetime
+    ) -> Content | None:
+        return await self.one_or_none(
+            self.select()
+            .where(Content.id == content_id, viewable(viewer, now))
+            .options(*READ_OPTIONS)
+        )
+
+    async def owned_by_id(
+        self, content_id: uuid.UUID, viewer: Viewer, *, include_deleted: bool = False
+    ) -> Content | None:
+        """The item if this viewer may change it: its creator, or staff."""
+        stmt = self.select().where(Content.id == content_id).options(*READ_OPTIONS)
+        if not viewer.is_staff:
+            stmt = stmt.where(owned_by(viewer))
+        if include_deleted:
+            stmt = stmt.execution_options(**{INCLUDE_DELETED: True})
+        return await self.one_or_none(stmt)
+
+    def listing(self, viewer: Viewer, now: datetime, filters: ContentFilter) -> Select[Content]:
+        return self._filtered(self.select().where(listed(viewer, now)), filters)
+
+    def of_creator(
+        self, creator_id: uuid.UUID, viewer: Viewer, now: datetime, *, everything: bool
+    ) -> Select[Content]:
+        """A creator's content: all of it (not deleted) for its owner and staff."""
+        stmt = self.select().where(Content.creator_id == creator_id)
+        if not everything:
+            stmt = stmt.where(listed(viewer, now))
+        return stmt.options(*READ_OPTIONS)
+
+    def _filtered(self, stmt: Select[Content], filters: ContentFilter) -> Select[Content]:
+        if filters.type is not None:
+            stmt = stmt.where(Content.type == filters.type)
+        if filters.creator_id is not None:
+            stmt = stmt.where(Content.creator_id == filters.creator_id)
+        if filters.category is not None:
+            stmt = stmt.where(
+                Content.id.in_(
+                    select(content_categories.c.content_id)
+                    .join(Category, Category.id == content_categories.c.category_id)
+                    .where(Category.slug == filters.category, Category.deleted_at.is_(None))
+                )
+            )
+        if filters.tag is not None:
+            stmt = stmt.where(
+                Content.id.in_(
+                    select(content_tags.c.content_id)
+                    .join(Tag, Tag.id == content_tags.c.tag_id)
+                    .where(Tag.name == filters.tag)
+                )
+            )
+        return stmt.options(*READ_OPTIONS)
+
+    async def release_due(
+        self, now: datetime, status: ContentStatus
+    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+        """Move every scheduled draft whose time has come to `status` (published, or
+        pending review), each exactly once even when several workers run this together.
+        Returns (content id, creator id) of each item moved."""
+        published = status is ContentStatus.PUBLISHED
+        result = await self.session.execute(
+            update(Content)
+            .where(
+                Content.status == ContentStatus.DRAFT,
+                Content.scheduled_at.is_not(None),
+                Content.scheduled_at <= now,
+                Content.deleted_at.is_(None),
+            )
+            .values(
+                status=status,
+                published_at=Content.scheduled_at if published else None,
+                scheduled_at=None,
+                version=Content.version + 1,
+                updated_at=now,
+            )
+            .returning(Content.id, Content.creator_id)
+            .execution_options(synchronize_session=False)
+        )
+        return [(row.id, row.creator_id) for row in result]

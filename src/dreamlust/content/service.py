@@ -1,27 +1,228 @@
-"""Rules for content items."""
+"""The rules of content: creating, editing, publishing, reviewing, deleting, restoring.
+
+Counters move with the content in the same transaction, by atomic SQL increments:
+`creators.content_count` counts published, live items; `tags.usage_count` counts live
+items carrying the tag.
+"""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.config import Settings
 from dreamlust.content.repository import ContentRepository
+from dreamlust.content.schemas import (
+    REQUIRED_TO_PUBLISH,
+    ContentCreate,
+    ContentUpdate,
+    type_metadata_problems,
+)
+from dreamlust.content.visibility import Viewer
+from dreamlust.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dreamlust.kit.clock import utcnow
 from dreamlust.kit.repository import expect_version, restore, soft_delete
-from dreamlust.models import Content
+from dreamlust.models import Content, Creator, Tag, User
+from dreamlust.models.enums import ContentStatus, CreatorStatus
+from dreamlust.moderation import audit
+from dreamlust.taxonomy import service as taxonomy
+from dreamlust.taxonomy.repository import TagRepository
+
+
+async def create_content(session: AsyncSession, creator: Creator, data: ContentCreate) -> Content:
+    values = data.model_dump(exclude={"categories", "tags"}, exclude_none=True)
+    _check_money(values)
+    _check_schedule(values.get("scheduled_at"))
+    content = Content(
+        creator_id=creator.id,
+        status=ContentStatus.DRAFT,
+        categories=await taxonomy.categories_by_slugs(session, data.categories or []),
+        tags=await _tags(session, data.tags or []),
+        **values,
+    )
+    content.creator = creator
+    await ContentRepository(session).add(content)
+    await TagRepository(session).change_usage((tag.id for tag in content.tags), +1)
+    return content
+
+
+async def viewable(session: AsyncSession, content_id: uuid.UUID, viewer: Viewer) -> Content:
+    content = await ContentRepository(session).viewable_by_id(content_id, viewer, utcnow())
+    if content is None:
+        raise NotFound("No such content.")
+    return content
+
+
+async def manageable(
+    session: AsyncSession, content_id: uuid.UUID, viewer: Viewer, *, include_deleted: bool = False
+) -> Content:
+    """The item if the viewer is its creator or staff; 404 otherwise, as if it did not exist."""
+    content = await ContentRepository(session).owned_by_id(
+        content_id, viewer, include_deleted=include_deleted
+    )
+    if content is None:
+        raise NotFound("No such content.")
+    return content
 
 
 async def update_content(
-    session: AsyncSession, content: Content, changes: dict[str, Any], *, expected_version: int
+    session: AsyncSession, content: Content, changes: ContentUpdate, *, expected_version: int
 ) -> Content:
-    """Apply `changes` if the caller saw the current version; the version then goes up by one."""
     expect_version(content, expected_version)
-    return await ContentRepository(session).update(content, changes)
+    values: dict[str, Any] = changes.model_dump(
+        exclude_unset=True, exclude={"version", "categories", "tags"}
+    )
+    merged = {**_current(content), **values}
+    problems = type_metadata_problems(content.type, merged)
+    if problems:
+        raise InvalidInput(f"{content.type.value} content cannot have: {', '.join(problems)}")
+    _check_money(merged)
+    if "scheduled_at" in values:
+        if content.status is not ContentStatus.DRAFT:
+            raise Conflict("Only drafts can be scheduled.")
+        _check_schedule(values["scheduled_at"])
+    if changes.categories is not None:
+        values["categories"] = await taxonomy.categories_by_slugs(session, changes.categories)
+    if changes.tags is not None:
+        new_tags = await _tags(session, changes.tags)
+        await _retag(session, content, new_tags)
+        values["tags"] = new_tags
+    return await ContentRepository(session).update(content, values)
+
+
+async def publish(session: AsyncSession, content: Content, settings: Settings) -> Content:
+    """DRAFT → PUBLISHED now (or PENDING_REVIEW when review is required)."""
+    if content.status is not ContentStatus.DRAFT:
+        raise Conflict(f"Only drafts can be published; this item is {content.status.value}.")
+    if content.creator.status is not CreatorStatus.APPROVED:
+        raise Forbidden("Your creator profile must be approved before you publish.")
+    missing = [name for name in REQUIRED_TO_PUBLISH[content.type] if getattr(content, name) is None]
+    if missing:
+        raise InvalidInput(f"Set {', '.join(missing)} before publishing this {content.type.value}.")
+    if settings.content_review_required:
+        content.status = ContentStatus.PENDING_REVIEW
+    else:
+        await _go_live(session, content, utcnow())
+    content.scheduled_at = None
+    await session.flush()
+    return content
+
+
+async def review(
+    session: AsyncSession, staff: User, content: Content, decision: str, reason: str | None
+) -> Content:
+    if content.status is not ContentStatus.PENDING_REVIEW:
+        raise Conflict("Only content pending review can be reviewed.")
+    if decision == "approve":
+        await _go_live(session, content, utcnow())
+    else:
+        content.status = ContentStatus.REJECTED
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=staff.id,
+        action=f"content.{decision}",
+        target_type="content",
+        target_id=content.id,
+        details={"reason": reason} if reason else None,
+    )
+    return content
 
 
 async def delete_content(session: AsyncSession, content: Content) -> None:
     await soft_delete(session, content)
+    await _count_live(session, content, -1)
 
 
-async def restore_content(session: AsyncSession, content: Content) -> None:
+async def restore_content(
+    session: AsyncSession, content: Content, *, retention: timedelta
+) -> Content:
+    if content.deleted_at is None:
+        raise Conflict("The content is not deleted.")
+    if content.deleted_at < utcnow() - retention:
+        raise Conflict("The content was deleted too long ago to be restored.")
     await restore(session, content)
+    await _count_live(session, content, +1)
+    return content
+
+
+async def release_scheduled(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """The worker's job: publish (or send to review) drafts whose scheduled time has come."""
+    status = (
+        ContentStatus.PENDING_REVIEW
+        if settings.content_review_required
+        else ContentStatus.PUBLISHED
+    )
+    released = await ContentRepository(session).release_due(now, status)
+    if status is ContentStatus.PUBLISHED:
+        for _content_id, creator_id in released:
+            await _change_content_count(session, creator_id, +1)
+    return len(released)
+
+
+async def _go_live(session: AsyncSession, content: Content, now: datetime) -> None:
+    content.status = ContentStatus.PUBLISHED
+    content.published_at = now
+    await _change_content_count(session, content.creator_id, +1)
+
+
+async def _count_live(session: AsyncSession, content: Content, delta: int) -> None:
+    """A deleted item stops counting anywhere; a restored one counts again."""
+    tags = TagRepository(session)
+    await tags.change_usage(await tags.ids_of_content(content.id), delta)
+    if content.status is ContentStatus.PUBLISHED:
+        await _change_content_count(session, content.creator_id, delta)
+
+
+async def _change_content_count(session: AsyncSession, creator_id: uuid.UUID, delta: int) -> None:
+    await session.execute(
+        update(Creator)
+        .where(Creator.id == creator_id)
+        .values(content_count=Creator.content_count + delta)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _retag(session: AsyncSession, content: Content, new_tags: list[Tag]) -> None:
+    old_ids = {tag.id for tag in content.tags}
+    new_ids = {tag.id for tag in new_tags}
+    tags = TagRepository(session)
+    await tags.change_usage(new_ids - old_ids, +1)
+    await tags.change_usage(old_ids - new_ids, -1)
+
+
+async def _tags(session: AsyncSession, names: list[str]) -> list[Tag]:
+    return await TagRepository(session).ensure(taxonomy.normalize_tags(names))
+
+
+def _current(content: Content) -> dict[str, Any]:
+    return {
+        name: getattr(content, name)
+        for name in (
+            "duration",
+            "width",
+            "height",
+            "vr_projection",
+            "vr_stereo_format",
+            "is_premium",
+            "price",
+            "currency",
+        )
+    }
+
+
+def _check_money(values: dict[str, Any]) -> None:
+    if values.get("is_premium"):
+        if values.get("price") is None or values.get("currency") is None:
+            raise InvalidInput("Premium content needs a positive price and a currency.")
+    elif values.get("price") is not None:
+        raise InvalidInput("Only premium content has a price.")
+
+
+def _check_schedule(scheduled_at: datetime | None) -> None:
+    if scheduled_at is not None and scheduled_at <= utcnow():
+        raise InvalidInput("scheduled_at must be in the future.", loc=("body", "scheduled_at"))

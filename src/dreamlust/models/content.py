@@ -113,10 +113,13 @@ class Content(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
 
     creator: Mapped[Creator] = relationship(back_populates="contents", lazy="raise")
     categories: Mapped[list[Category]] = relationship(
-        secondary=content_categories, lazy="raise", passive_deletes=True
+        secondary=content_categories,
+        lazy="raise",
+        passive_deletes=True,
+        order_by="(Category.sort_order, Category.name)",
     )
     tags: Mapped[list[Tag]] = relationship(
-        secondary=content_tags, lazy="raise", passive_deletes=True
+        secondary=content_tags, lazy="raise", passive_deletes=True, order_by="Tag.name"
     )
 
     __table_args__ = (

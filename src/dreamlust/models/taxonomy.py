@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Index, String, Text, true
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamlust.kit.model import Base, CreatedAtMixin, IdMixin, SoftDeleteMixin, TimestampMixin
+
+_LIVE = text("deleted_at IS NULL")
+_DELETED = text("deleted_at IS NOT NULL")
 
 
 class Category(IdMixin, TimestampMixin, SoftDeleteMixin, Base):
@@ -18,14 +23,36 @@ class Category(IdMixin, TimestampMixin, SoftDeleteMixin, Base):
     color: Mapped[str | None] = mapped_column(String(7))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     sort_order: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Indexed for purge on deleted rows only (see below), so that no planner prefers it
+    # for `deleted_at IS NULL` over the ordered index of live rows.
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
-    __table_args__ = (Index("ix_categories_sort_order_name", "sort_order", "name"),)
+    __table_args__ = (
+        Index(
+            "ix_categories_sort_order_name",
+            "sort_order",
+            "name",
+            postgresql_where=_LIVE,
+            sqlite_where=_LIVE,
+        ),
+        Index(
+            "ix_categories_deleted_at",
+            "deleted_at",
+            postgresql_where=_DELETED,
+            sqlite_where=_DELETED,
+        ),
+    )
+
+
+# Byte-wise order on PostgreSQL, as SQLite has by default, so that a prefix is one exact
+# range of the name index whatever the database's locale.
+_TagName = String(50).with_variant(String(50, collation="C"), "postgresql")
 
 
 class Tag(IdMixin, CreatedAtMixin, Base):
     __tablename__ = "tags"
 
-    name: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(_TagName, unique=True)
     slug: Mapped[str] = mapped_column(String(50), unique=True)
     usage_count: Mapped[int] = mapped_column(default=0, server_default="0")
 

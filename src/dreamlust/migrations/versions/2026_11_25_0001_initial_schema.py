@@ -45,14 +45,30 @@ def upgrade() -> None:
         sa.UniqueConstraint("name", name=op.f("uq_categories_name")),
         sa.UniqueConstraint("slug", name=op.f("uq_categories_slug")),
     )
-    op.create_index(op.f("ix_categories_deleted_at"), "categories", ["deleted_at"], unique=False)
     op.create_index(
-        "ix_categories_sort_order_name", "categories", ["sort_order", "name"], unique=False
+        "ix_categories_deleted_at",
+        "categories",
+        ["deleted_at"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_categories_sort_order_name",
+        "categories",
+        ["sort_order", "name"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
     )
     op.create_table(
         "tags",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("name", sa.String(length=50), nullable=False),
+        sa.Column(
+            "name",
+            sa.String(length=50).with_variant(sa.String(length=50, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("slug", sa.String(length=50), nullable=False),
         sa.Column("usage_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column(
@@ -1397,5 +1413,5 @@ def downgrade() -> None:
     op.drop_index("ix_tags_usage_count_id", table_name="tags")
     op.drop_table("tags")
     op.drop_index("ix_categories_sort_order_name", table_name="categories")
-    op.drop_index(op.f("ix_categories_deleted_at"), table_name="categories")
+    op.drop_index("ix_categories_deleted_at", table_name="categories")
     op.drop_table("categories")

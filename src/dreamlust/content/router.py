@@ -1,0 +1,182 @@
+"""HTTP surface of content: create, read, list, edit, publish, review, delete, restore."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamlust.auth.dependencies import CreatorUser, Staff
+from dreamlust.content import service
+from dreamlust.content.dependencies import (
+    DeletedContent,
+    ManagedContent,
+    OwnedContent,
+    ViewerDep,
+)
+from dreamlust.content.entitlements import unlocked
+from dreamlust.content.presenter import present
+from dreamlust.content.repository import (
+    LATEST,
+    NEWEST_CREATED,
+    POPULAR,
+    TRENDING,
+    ContentFilter,
+    ContentRepository,
+)
+from dreamlust.content.schemas import ContentCreate, ContentRead, ContentUpdate, ReviewDecision
+from dreamlust.content.visibility import Viewer
+from dreamlust.creators import service as creators
+from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
+from dreamlust.kit.clock import utcnow
+from dreamlust.kit.pagination import KeysetPage
+from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
+from dreamlust.kit.schemas import Page, SingleLine
+from dreamlust.models import Content
+from dreamlust.models.enums import ContentType
+
+router = APIRouter(tags=["content"])
+Sort = Literal["latest", "popular", "trending"]
+_ORDERINGS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING}
+Filter = Annotated[str | None, Query(max_length=100), SingleLine]
+
+
+async def _present_one(session: AsyncSession, content: Content, viewer: Viewer) -> ContentRead:
+    granted = await unlocked(session, viewer, [content], utcnow())
+    return present(content, viewer, unlocked=content.id in granted)
+
+
+async def _present_page(
+    session: AsyncSession, page: KeysetPage[Content], viewer: Viewer
+) -> Page[ContentRead]:
+    granted = await unlocked(session, viewer, page.items, utcnow())
+    return Page[ContentRead](
+        items=[present(item, viewer, unlocked=item.id in granted) for item in page.items],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.post("/content", status_code=status.HTTP_201_CREATED, response_model=ContentRead)
+async def create_content(
+    data: ContentCreate,
+    user: CreatorUser,
+    session: DbSession,
+    viewer: ViewerDep,
+    response: Response,
+) -> ContentRead:
+    creator = await creators.my_profile(session, user)
+    content = await service.create_content(session, creator, data)
+    set_etag(response, content)
+    return await _present_one(session, content, viewer)
+
+
+@router.get("/content", response_model=Page[ContentRead])
+async def list_content(
+    session: DbSession,
+    viewer: ViewerDep,
+    page: PageParams,
+    paginator: PaginatorDep,
+    type: ContentType | None = None,
+    category: Filter = None,
+    tag: Filter = None,
+    creator: Filter = None,
+    is_vr: bool | None = None,
+    sort: Sort = "latest",
+) -> Page[ContentRead]:
+    content_type = ContentType.VR if is_vr else type
+    creator_id = None
+    if creator is not None:
+        creator_id = (await creators.public_profile(session, creator, None)).id
+    filters = ContentFilter(type=content_type, category=category, tag=tag, creator_id=creator_id)
+    repository = ContentRepository(session)
+    stmt = repository.listing(viewer, utcnow(), filters)
+    result = await repository.page(stmt, _ORDERINGS[sort], page, paginator)
+    return await _present_page(session, result, viewer)
+
+
+@router.get("/creators/{handle}/content", response_model=Page[ContentRead])
+async def list_creator_content(
+    handle: Annotated[str, Path(max_length=30), SingleLine],
+    session: DbSession,
+    viewer: ViewerDep,
+    page: PageParams,
+    paginator: PaginatorDep,
+    sort: Sort = "latest",
+) -> Page[ContentRead]:
+    """A creator's visible content; to its owner and staff, all of it, newest first."""
+    creator = await creators.public_profile(session, handle, viewer.user)
+    everything = viewer.is_staff or creator.user_id == viewer.user_id
+    repository = ContentRepository(session)
+    stmt = repository.of_creator(creator.id, viewer, utcnow(), everything=everything)
+    ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
+    result = await repository.page(stmt, ordering, page, paginator)
+    return await _present_page(session, result, viewer)
+
+
+@router.get("/content/{content_id}", response_model=ContentRead)
+async def read_content(
+    content_id: uuid.UUID, session: DbSession, viewer: ViewerDep, response: Response
+) -> ContentRead:
+    content = await service.viewable(session, content_id, viewer)
+    set_etag(response, content)
+    return await _present_one(session, content, viewer)
+
+
+@router.patch("/content/{content_id}", response_model=ContentRead)
+async def update_content(
+    changes: ContentUpdate,
+    content: ManagedContent,
+    session: DbSession,
+    viewer: ViewerDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ContentRead:
+    version = expected_version(if_match, changes.version)
+    updated = await service.update_content(session, content, changes, expected_version=version)
+    set_etag(response, updated)
+    return await _present_one(session, updated, viewer)
+
+
+@router.post("/content/{content_id}/publish", response_model=ContentRead)
+async def publish_content(
+    content: OwnedContent,
+    session: DbSession,
+    viewer: ViewerDep,
+    settings: SettingsDep,
+    response: Response,
+) -> ContentRead:
+    published = await service.publish(session, content, settings)
+    set_etag(response, published)
+    return await _present_one(session, published, viewer)
+
+
+@router.delete("/content/{content_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_content(content: ManagedContent, session: DbSession) -> None:
+    await service.delete_content(session, content)
+
+
+@router.post("/content/{content_id}/restore", response_model=ContentRead)
+async def restore_content(
+    content: DeletedContent,
+    session: DbSession,
+    viewer: ViewerDep,
+    settings: SettingsDep,
+) -> ContentRead:
+    restored = await service.restore_content(
+        session, content, retention=settings.soft_delete_retention
+    )
+    return await _present_one(session, restored, viewer)
+
+
+@router.post("/content/{content_id}/review", response_model=ContentRead)
+async def review_content(
+    decision: ReviewDecision,
+    content: ManagedContent,
+    staff: Staff,
+    session: DbSession,
+    viewer: ViewerDep,
+) -> ContentRead:
+    reviewed = await service.review(session, staff, content, decision.decision, decision.reason)
+    return await _present_one(session, reviewed, viewer)

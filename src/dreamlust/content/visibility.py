@@ -1,0 +1,96 @@
+"""Who may see which content, as SQL: applied inside every list, search and detail query.
+
+A viewer sees content that is published, public, past its publish time and not deleted,
+from an approved creator. NSFW items follow the viewer's `nsfw_policy` (always hidden from
+anonymous viewers and minors); age-restricted items only reach signed-in adults. Owners
+and staff also see everything of their own that is not deleted (drafts, private, …).
+Premium items are listed, but their media only reach those entitled to them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+
+from dreamlust.models import Content, Creator, User
+from dreamlust.models.enums import ContentStatus, CreatorStatus, UserRole
+from dreamlust.users.preferences import NsfwPolicy, Preferences
+
+ADULT_AGE = 18
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class Viewer:
+    user: User | None = None
+    is_staff: bool = False
+    is_adult: bool = False
+    nsfw_policy: NsfwPolicy = NsfwPolicy.HIDE
+
+    @classmethod
+    def of(cls, user: User | None, today: date) -> Viewer:
+        if user is None:
+            return cls()
+        adult = user.birth_date is not None and _age(user.birth_date, today) >= ADULT_AGE
+        known_minor = user.birth_date is not None and not adult
+        policy = Preferences.of(user.preferences).nsfw_policy
+        return cls(
+            user=user,
+            is_staff=user.role.at_least(UserRole.MODERATOR),
+            is_adult=adult,
+            nsfw_policy=NsfwPolicy.HIDE if known_minor else policy,
+        )
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return self.user.id if self.user is not None else None
+
+    @property
+    def blurs_nsfw(self) -> bool:
+        return self.nsfw_policy is NsfwPolicy.BLUR
+
+
+def approved_creators() -> ColumnElement[bool]:
+    return Content.creator_id.in_(
+        select(Creator.id).where(
+            Creator.status == CreatorStatus.APPROVED, Creator.deleted_at.is_(None)
+        )
+    )
+
+
+def owned_by(viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.user_id is None:
+        return false()
+    return Content.creator_id.in_(select(Creator.id).where(Creator.user_id == viewer.user_id))
+
+
+def listed(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
+    """What discovery (lists, feeds, trending, search) shows this viewer."""
+    conditions = [
+        Content.status == ContentStatus.PUBLISHED,
+        Content.is_public.is_(True),
+        Content.published_at <= now,
+        approved_creators(),
+    ]
+    if viewer.nsfw_policy is NsfwPolicy.HIDE:
+        conditions.append(Content.is_nsfw.is_(False))
+    if not viewer.is_adult:
+        conditions.append(Content.age_restricted.is_(False))
+    return and_(*conditions)
+
+
+def viewable(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
+    """What this viewer may open: what is listed, plus their own, plus anything for staff."""
+    if viewer.is_staff:
+        return true()
+    return or_(listed(viewer, now), owned_by(viewer))
+
+
+def is_blurred(content: Content, viewer: Viewer) -> bool:
+    return content.is_nsfw and viewer.blurs_nsfw and not viewer.is_staff

@@ -1,0 +1,97 @@
+"""HTTP surface of creators: profiles, tiers and the staff workflow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from dreamlust.auth.dependencies import CreatorUser, CurrentUser, OptionalUser, Staff
+from dreamlust.creators import service
+from dreamlust.creators.schemas import (
+    CreatorCreate,
+    CreatorRead,
+    CreatorUpdate,
+    StaffDecision,
+    TierPrices,
+)
+from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
+from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
+from dreamlust.kit.schemas import Page, SingleLine
+from dreamlust.models import Creator
+
+router = APIRouter(tags=["creators"])
+Decision = Literal["approve", "reject", "verify", "suspend"]
+HandlePath = Annotated[str, Path(max_length=30), SingleLine]
+CategoryFilter = Annotated[str | None, Query(max_length=100), SingleLine]
+
+
+@router.post("/creators", status_code=status.HTTP_201_CREATED, response_model=CreatorRead)
+async def become_creator(
+    data: CreatorCreate, user: CurrentUser, session: DbSession, settings: SettingsDep
+) -> Creator:
+    return await service.become_creator(session, user, data, settings)
+
+
+@router.get("/creators", response_model=Page[CreatorRead])
+async def list_creators(
+    session: DbSession,
+    page: PageParams,
+    paginator: PaginatorDep,
+    category: CategoryFilter = None,
+    verified: bool | None = None,
+    sort: Literal["popular", "new"] = "popular",
+) -> Page[CreatorRead]:
+    result = await service.list_creators(
+        session, page, paginator, category=category, verified=verified, popular=sort == "popular"
+    )
+    return Page[CreatorRead].model_validate(result)
+
+
+@router.get("/creators/me", response_model=CreatorRead)
+async def read_my_profile(user: CreatorUser, session: DbSession, response: Response) -> Creator:
+    creator = await service.my_profile(session, user)
+    set_etag(response, creator)
+    return creator
+
+
+@router.patch("/creators/me", response_model=CreatorRead)
+async def update_my_profile(
+    changes: CreatorUpdate,
+    user: CreatorUser,
+    session: DbSession,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Creator:
+    version = expected_version(if_match, changes.version)
+    creator = await service.my_profile(session, user)
+    updated = await service.update_profile(session, creator, changes, expected_version=version)
+    set_etag(response, updated)
+    return updated
+
+
+@router.put("/creators/me/tiers", response_model=CreatorRead)
+async def set_tiers(tiers: TierPrices, user: CreatorUser, session: DbSession) -> Creator:
+    creator = await service.my_profile(session, user)
+    return await service.set_tiers(session, creator, tiers)
+
+
+@router.get("/creators/{handle}", response_model=CreatorRead)
+async def read_creator(
+    handle: HandlePath, session: DbSession, viewer: OptionalUser, response: Response
+) -> Creator:
+    creator = await service.public_profile(session, handle, viewer)
+    set_etag(response, creator)
+    return creator
+
+
+@router.post("/admin/creators/{creator_id}/{decision}", response_model=CreatorRead)
+async def decide(
+    creator_id: uuid.UUID,
+    decision: Decision,
+    staff: Staff,
+    session: DbSession,
+    body: StaffDecision | None = None,
+) -> Creator:
+    return await service.decide(session, staff, creator_id, decision, body.reason if body else None)

@@ -1,0 +1,135 @@
+"""Request and response models of creator profiles."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from dreamlust.kit.schemas import Input, LongText, Name, Schema, ShortText, Url
+from dreamlust.models.enums import CreatorStatus
+
+RESERVED_HANDLES = frozenset(
+    {
+        "admin",
+        "administrator",
+        "api",
+        "me",
+        "creators",
+        "creator",
+        "settings",
+        "support",
+        "help",
+        "about",
+        "dreamlust",
+        "moderator",
+        "staff",
+        "system",
+        "root",
+        "login",
+        "logout",
+        "register",
+        "search",
+        "trending",
+        "new",
+        "popular",
+        "null",
+        "undefined",
+        "official",
+    }
+)
+MAX_CREATOR_CATEGORIES = 5
+
+
+def _canonical_handle(handle: str) -> str:
+    lowered = handle.lower()
+    if lowered in RESERVED_HANDLES:
+        raise ValueError("this handle is reserved")
+    return lowered
+
+
+Handle = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_]{3,30}$"), AfterValidator(_canonical_handle)
+]
+CategorySlugs = Annotated[
+    list[Annotated[str, StringConstraints(max_length=100)]],
+    Field(max_length=MAX_CREATOR_CATEGORIES),
+]
+Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class CategoryRef(Schema):
+    slug: str
+    name: str
+
+
+class CreatorSummary(Schema):
+    """How a creator appears next to their content."""
+
+    id: uuid.UUID
+    handle: str
+    display_name: str
+    avatar_url: str | None
+    is_verified: bool
+
+
+class CreatorRead(CreatorSummary):
+    banner_url: str | None
+    bio: str | None
+    location: str | None
+    website: str | None
+    status: CreatorStatus
+    verified_at: datetime | None
+    follower_count: int
+    subscriber_count: int
+    content_count: int
+    total_views: int
+    total_likes: int
+    tips_enabled: bool
+    payout_currency: str
+    price_basic: Decimal | None
+    price_premium: Decimal | None
+    price_vip: Decimal | None
+    categories: list[CategoryRef]
+    created_at: datetime
+    version: int
+
+
+class CreatorCreate(Input):
+    display_name: Name
+    handle: Handle
+    bio: LongText | None = None
+    location: ShortText | None = None
+    website: Url | None = None
+    avatar_url: Url | None = None
+    banner_url: Url | None = None
+    categories: CategorySlugs = []
+
+
+class CreatorUpdate(Input):
+    display_name: Name | None = None
+    bio: LongText | None = None
+    location: ShortText | None = None
+    website: Url | None = None
+    avatar_url: Url | None = None
+    banner_url: Url | None = None
+    tips_enabled: bool | None = None
+    categories: CategorySlugs | None = None
+    version: Annotated[int, Field(ge=1)] | None = None
+
+
+class TierPrices(Input):
+    """PUT /creators/me/tiers: the full set of prices; a tier left out is not offered."""
+
+    currency: Currency
+    basic: Price | None = None
+    premium: Price | None = None
+    vip: Price | None = None
+
+
+class StaffDecision(Input):
+    reason: LongText | None = None

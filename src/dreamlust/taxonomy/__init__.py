@@ -1,0 +1,1 @@
+"""Categories (curated by admins) and tags (free-form, counted)."""

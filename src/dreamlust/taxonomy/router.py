@@ -1,0 +1,82 @@
+"""HTTP surface of categories and tags."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, status
+
+from dreamlust.auth.dependencies import Admin, OptionalUser
+from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
+from dreamlust.errors import Forbidden
+from dreamlust.kit.schemas import Page, SingleLine
+from dreamlust.models import Category
+from dreamlust.models.enums import UserRole
+from dreamlust.taxonomy import service
+from dreamlust.taxonomy.schemas import CategoryCreate, CategoryRead, CategoryUpdate, TagRead
+
+router = APIRouter(tags=["taxonomy"])
+SlugPath = Annotated[str, Path(max_length=100), SingleLine]
+
+
+@router.get("/categories", response_model=Page[CategoryRead])
+async def list_categories(
+    session: DbSession,
+    page: PageParams,
+    paginator: PaginatorDep,
+    viewer: OptionalUser,
+    include_inactive: bool = False,
+) -> Page[CategoryRead]:
+    if include_inactive and (viewer is None or not viewer.role.at_least(UserRole.ADMIN)):
+        raise Forbidden("Only administrators can list inactive categories.")
+    result = await service.list_categories(
+        session, page, paginator, include_inactive=include_inactive
+    )
+    return Page[CategoryRead].model_validate(result)
+
+
+@router.get("/categories/{slug}", response_model=CategoryRead)
+async def read_category(slug: SlugPath, session: DbSession) -> Category:
+    return await service.get_category(session, slug)
+
+
+@router.post("/categories", status_code=status.HTTP_201_CREATED, response_model=CategoryRead)
+async def create_category(data: CategoryCreate, admin: Admin, session: DbSession) -> Category:
+    return await service.create_category(session, admin, data)
+
+
+@router.patch("/categories/{slug}", response_model=CategoryRead)
+async def update_category(
+    slug: SlugPath, changes: CategoryUpdate, admin: Admin, session: DbSession
+) -> Category:
+    category = await service.get_category(session, slug)
+    return await service.update_category(session, admin, category, changes)
+
+
+@router.delete("/categories/{slug}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_category(slug: SlugPath, admin: Admin, session: DbSession) -> None:
+    category = await service.get_category(session, slug)
+    await service.delete_category(session, admin, category)
+
+
+@router.post("/categories/{slug}/restore", response_model=CategoryRead)
+async def restore_category(
+    slug: SlugPath, admin: Admin, session: DbSession, settings: SettingsDep
+) -> Category:
+    return await service.restore_category(
+        session, admin, slug, retention=settings.soft_delete_retention
+    )
+
+
+@router.get("/tags", response_model=Page[TagRead])
+async def list_tags(
+    session: DbSession,
+    page: PageParams,
+    paginator: PaginatorDep,
+    prefix: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    sort: Literal["name", "popular"] = "name",
+) -> Page[TagRead]:
+    result = await service.list_tags(
+        session, page, paginator, prefix=prefix, popular=sort == "popular"
+    )
+    return Page[TagRead].model_validate(result)

@@ -1,0 +1,65 @@
+"""Request and response models of categories and tags."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator
+
+from dreamlust.kit.schemas import Input, LongText, Name, Schema, ShortText
+
+Color = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)]
+Icon = Annotated[ShortText, StringConstraints(max_length=100)]
+SortOrder = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
+
+class CategoryRead(Schema):
+    id: uuid.UUID
+    name: str
+    slug: str
+    description: str | None
+    icon: str | None
+    color: str | None
+    is_active: bool
+    sort_order: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CategoryCreate(Input):
+    name: Name
+    slug: Slug | None = None
+    description: LongText | None = None
+    icon: Icon | None = None
+    color: Color | None = None
+    is_active: bool = True
+    sort_order: SortOrder = 0
+
+
+class CategoryUpdate(Input):
+    """Only the fields sent change; description, icon and color are cleared with null."""
+
+    name: Name | None = None
+    slug: Slug | None = None
+    description: LongText | None = None
+    icon: Icon | None = None
+    color: Color | None = None
+    is_active: bool | None = None
+    sort_order: SortOrder | None = None
+
+    @field_validator("name", "slug", "is_active", "sort_order")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
+
+
+class TagRead(Schema):
+    id: uuid.UUID
+    name: str
+    slug: str
+    usage_count: int
