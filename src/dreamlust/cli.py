@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from dreamlust import migrate
-from dreamlust.config import get_settings
+from dreamlust.config import Settings, get_settings
+from dreamlust.db import Database
 from dreamlust.kit.request_context import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="dreamlust: creator content platform backend.")
@@ -83,6 +85,34 @@ def seed(
         raise typer.Exit(code=1) from exc
     for table, count in summary.items():
         typer.echo(f"{table:>20}: {count}")
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="Run every job once and exit.")] = False,
+) -> None:
+    """Run the periodic jobs: publish scheduled content, refresh trending scores."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(migrate.upgrade(settings))
+    asyncio.run(_work(settings, once=once))
+
+
+async def _work(settings: Settings, *, once: bool) -> None:
+    from dreamlust.jobs import periodic
+
+    database = Database(settings)
+    try:
+        if once:
+            await periodic.run_once(database, settings)
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        await periodic.run_forever(database, settings, stop)
+    finally:
+        await database.dispose()
 
 
 @app.command("create-admin")

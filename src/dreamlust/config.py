@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     rate_limit_verification_resend: str = "3/hour"
     trusted_proxies: list[str] = []
 
+    worker_schedule_seconds: Annotated[float, Field(gt=0)] = 15.0
+    trending_refresh_seconds: Annotated[float, Field(gt=0)] = 300.0
+
     log_level: str = "INFO"
     soft_delete_retention_days: Annotated[int, Field(ge=1)] = 30
     cors_origins: list[str] = []

@@ -38,9 +38,7 @@ async def _content_count(session: AsyncSession, creator: Creator) -> int:
 
 
 async def _usage(session: AsyncSession) -> dict[str, int]:
-    usage = {
-        name: count for name, count in await session.execute(select(Tag.name, Tag.usage_count))
-    }
+    usage = dict((await session.execute(select(Tag.name, Tag.usage_count))).all())
     await session.commit()
     return usage
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dreamlust.content import service
 from dreamlust.content.repository import TRENDING, ContentRepository
 from dreamlust.content.schemas import ContentUpdate
+from dreamlust.content.trending import Window
 from dreamlust.db import Database
 from dreamlust.errors import StaleVersion
 from dreamlust.kit.clock import utcnow
@@ -31,13 +32,13 @@ async def test_trending_loads_creator_user_categories_and_tags_in_three_statemen
         await make_content(
             session,
             creator,
-            trending_score=float(index),
+            trending_24h=float(index),
             categories=categories[: index % 3 + 1],
             tags=tags[: index % 4 + 1],
         )
-    await make_content(session, creator, status=ContentStatus.DRAFT, trending_score=99.0)
+    await make_content(session, creator, status=ContentStatus.DRAFT, trending_24h=99.0)
     await make_content(
-        session, creator, trending_score=98.0, published_at=utcnow() + timedelta(days=1)
+        session, creator, trending_24h=98.0, published_at=utcnow() + timedelta(days=1)
     )
     await session.commit()
     session.expunge_all()
@@ -46,14 +47,14 @@ async def test_trending_loads_creator_user_categories_and_tags_in_three_statemen
     paginator = Paginator(CursorCodec(b"key"))
     count_statements.statements.clear()
     page = await repository.page(
-        repository.trending(utcnow()), TRENDING, PageRequest(limit=20), paginator
+        repository.trending(utcnow()), TRENDING[Window.DAY], PageRequest(limit=20), paginator
     )
 
     assert count_statements.count == 3
-    assert [item.trending_score for item in page.items] == [float(i) for i in range(24, 4, -1)]
+    assert [item.trending_24h for item in page.items] == [float(i) for i in range(24, 4, -1)]
     assert page.next_cursor is not None
     for item in page.items:
-        index = int(item.trending_score)
+        index = int(item.trending_24h)
         assert item.creator.user.username
         assert len(item.categories) == index % 3 + 1
         assert len(item.tags) == index % 4 + 1

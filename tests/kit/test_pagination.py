@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
 from dreamlust.content.repository import LATEST, TRENDING, ContentRepository
+from dreamlust.content.trending import Window
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.errors import InvalidCursor, install_error_handlers
 from dreamlust.kit.pagination import CursorCodec, Ordering, PageRequest, Paginator, SortKey
@@ -20,6 +21,7 @@ from dreamlust.models import Content
 from dreamlust.runtime import Runtime
 from tests.fixtures.factories import make_content, make_creator
 
+DAY_TRENDING = TRENDING[Window.DAY]
 PINNED_THEN_OLDEST = Ordering(
     scope="test:mixed",
     keys=(
@@ -36,7 +38,7 @@ async def _fill(session: AsyncSession, rows: int) -> None:
         await make_content(
             session,
             creator,
-            trending_score=float(index % 3),
+            trending_24h=float(index % 3),
             like_count=index % 4,
             is_premium=index % 5 == 0,
         )
@@ -69,7 +71,7 @@ def _sort_key(ordering: Ordering, row: Content) -> tuple[Any, ...]:
 
 
 @pytest.mark.parametrize("limit", [1, 7, 20, 100])
-@pytest.mark.parametrize("ordering", [TRENDING, PINNED_THEN_OLDEST], ids=["uniform", "mixed"])
+@pytest.mark.parametrize("ordering", [DAY_TRENDING, PINNED_THEN_OLDEST], ids=["uniform", "mixed"])
 async def test_walking_every_page_returns_each_row_once_in_order(
     session: AsyncSession, ordering: Ordering, limit: int
 ) -> None:
@@ -96,23 +98,23 @@ def _tamper(cursor: str) -> str:
 
 def test_forged_malformed_and_foreign_cursors_are_refused() -> None:
     codec = CursorCodec(b"secret")
-    good = codec.encode(TRENDING, [1.5, "0195f0d6-5d1b-7000-8000-000000000000"])
-    assert codec.decode(TRENDING, good)[0] == 1.5
+    good = codec.encode(DAY_TRENDING, [1.5, "0195f0d6-5d1b-7000-8000-000000000000"])
+    assert codec.decode(DAY_TRENDING, good)[0] == 1.5
 
     for bad in (_tamper(good), "not a cursor!", "", "AAAA", good[:-3]):
         with pytest.raises(InvalidCursor):
-            codec.decode(TRENDING, bad)
+            codec.decode(DAY_TRENDING, bad)
     with pytest.raises(InvalidCursor):
         codec.decode(LATEST, good)  # a cursor of another ordering
     with pytest.raises(InvalidCursor):
-        CursorCodec(b"other secret").decode(TRENDING, good)
+        CursorCodec(b"other secret").decode(DAY_TRENDING, good)
 
 
 def test_a_signed_cursor_with_values_of_the_wrong_type_is_refused() -> None:
     codec = CursorCodec(b"secret")
-    forged = codec.encode(TRENDING, ["not-a-number", "not-a-uuid"])
+    forged = codec.encode(DAY_TRENDING, ["not-a-number", "not-a-uuid"])
     with pytest.raises(InvalidCursor):
-        codec.decode(TRENDING, forged)
+        codec.decode(DAY_TRENDING, forged)
 
 
 @pytest.fixture

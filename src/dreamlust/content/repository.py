@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from dreamlust.content.trending import Window
 from dreamlust.content.visibility import Viewer, listed, owned_by, viewable
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import Repository
@@ -23,10 +24,13 @@ from dreamlust.models import (
 )
 from dreamlust.models.enums import ContentStatus, ContentType
 
-TRENDING = Ordering(
-    scope="content:trending",
-    keys=(SortKey(Content.trending_score), SortKey(Content.id)),
-)
+TRENDING = {
+    window: Ordering(
+        scope=f"content:trending:{window.value}",
+        keys=(SortKey(window.column), SortKey(Content.id)),
+    )
+    for window in Window
+}
 LATEST = Ordering(
     scope="content:latest",
     keys=(SortKey(Content.published_at), SortKey(Content.id)),

@@ -27,6 +27,7 @@ from dreamlust.content.repository import (
     ContentRepository,
 )
 from dreamlust.content.schemas import ContentCreate, ContentRead, ContentUpdate, ReviewDecision
+from dreamlust.content.trending import Window
 from dreamlust.content.visibility import Viewer
 from dreamlust.creators import service as creators
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
@@ -39,7 +40,7 @@ from dreamlust.models.enums import ContentType
 
 router = APIRouter(tags=["content"])
 Sort = Literal["latest", "popular", "trending"]
-_ORDERINGS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING}
+_ORDERINGS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING[Window.DAY]}
 Filter = Annotated[str | None, Query(max_length=100), SingleLine]
 
 
@@ -112,6 +113,22 @@ async def list_creator_content(
     stmt = repository.of_creator(creator.id, viewer, utcnow(), everything=everything)
     ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
     result = await repository.page(stmt, ordering, page, paginator)
+    return await _present_page(session, result, viewer)
+
+
+@router.get("/content/trending", response_model=Page[ContentRead])
+async def trending_content(
+    session: DbSession,
+    viewer: ViewerDep,
+    page: PageParams,
+    paginator: PaginatorDep,
+    window: Window = Window.DAY,
+    type: ContentType | None = None,
+) -> Page[ContentRead]:
+    """What is hot now: time-decayed engagement over the window, served from an index."""
+    repository = ContentRepository(session)
+    stmt = repository.listing(viewer, utcnow(), ContentFilter(type=type))
+    result = await repository.page(stmt, TRENDING[window], page, paginator)
     return await _present_page(session, result, viewer)
 
 

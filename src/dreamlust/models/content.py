@@ -97,7 +97,9 @@ class Content(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
     like_count: Mapped[int] = mapped_column(default=0, server_default="0")
     comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
     share_count: Mapped[int] = mapped_column(default=0, server_default="0")
-    trending_score: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    trending_24h: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    trending_7d: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    trending_30d: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
     is_public: Mapped[bool] = mapped_column(default=True, server_default=true())
     is_nsfw: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -144,8 +146,22 @@ class Content(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
             sqlite_where=_LIVE,
         ),
         Index(
-            "ix_content_trending_score_id",
-            "trending_score",
+            "ix_content_trending_24h_id",
+            "trending_24h",
+            "id",
+            postgresql_where=_LIVE,
+            sqlite_where=_LIVE,
+        ),
+        Index(
+            "ix_content_trending_7d_id",
+            "trending_7d",
+            "id",
+            postgresql_where=_LIVE,
+            sqlite_where=_LIVE,
+        ),
+        Index(
+            "ix_content_trending_30d_id",
+            "trending_30d",
             "id",
             postgresql_where=_LIVE,
             sqlite_where=_LIVE,

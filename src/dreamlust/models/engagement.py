@@ -34,6 +34,7 @@ class View(IdMixin, CreatedAtMixin, Base):
 
     __table_args__ = (
         Index("ix_views_content_id_created_at", "content_id", "created_at"),
+        Index("ix_views_created_at", "created_at"),
         Index("ix_views_user_id_created_at", "user_id", "created_at"),
         Index(
             "ix_views_content_id_viewer_hash_created_at", "content_id", "viewer_hash", "created_at"
@@ -50,6 +51,7 @@ class Like(IdMixin, CreatedAtMixin, Base):
     __table_args__ = (
         UniqueConstraint("content_id", "user_id"),
         Index("ix_likes_content_id_created_at", "content_id", "created_at"),
+        Index("ix_likes_created_at", "created_at"),
         Index("ix_likes_user_id_created_at", "user_id", "created_at"),
     )
 

@@ -6,12 +6,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from dreamlust.content import trending
+from dreamlust.content.trending import Window
 from dreamlust.models.enums import ContentStatus
 from dreamlust.seeding.catalog import COMMENTS, REPLIES, USER_AGENTS
 from dreamlust.seeding.content import PlannedContent
 from dreamlust.seeding.context import Row, SeedContext, fake_viewer_hash
 from dreamlust.seeding.people import Community, Person
-from dreamlust.seeding.trending import trending_score
 
 _ANONYMOUS_VISITORS_PER_ACCOUNT = 3
 _SIGNED_IN_SHARE = 0.55
@@ -47,7 +48,7 @@ class Engagement:
 
 
 def engage(ctx: SeedContext, plan: PlannedContent, row: Row, audience: Audience) -> Engagement:
-    """The item's engagement rows; sets the counters and trending score on its `row`."""
+    """The item's engagement rows; sets the counters and trending scores on its `row`."""
     engagement = Engagement()
     if plan.published_at is None or plan.engaged_until is None:
         return engagement
@@ -60,11 +61,10 @@ def engage(ctx: SeedContext, plan: PlannedContent, row: Row, audience: Audience)
     row["like_count"] = len(engagement.likes)
     row["comment_count"] = len(engagement.comments)
     if plan.status is ContentStatus.PUBLISHED:
-        row["trending_score"] = trending_score(
-            (view["created_at"] for view in engagement.views),
-            (like["created_at"] for like in engagement.likes),
-            ctx.now,
-        )
+        viewed = [view["created_at"] for view in engagement.views]
+        liked = [like["created_at"] for like in engagement.likes]
+        for trend in Window:
+            row[trend.column_name] = trending.score(viewed, liked, ctx.now, trend)
     return engagement
 
 

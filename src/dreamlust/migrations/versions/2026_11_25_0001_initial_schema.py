@@ -656,7 +656,9 @@ def upgrade() -> None:
         sa.Column("like_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("comment_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("share_count", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("trending_score", sa.Float(), server_default="0", nullable=False),
+        sa.Column("trending_24h", sa.Float(), server_default="0", nullable=False),
+        sa.Column("trending_7d", sa.Float(), server_default="0", nullable=False),
+        sa.Column("trending_30d", sa.Float(), server_default="0", nullable=False),
         sa.Column("is_public", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("is_nsfw", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("age_restricted", sa.Boolean(), server_default=sa.false(), nullable=False),
@@ -712,9 +714,25 @@ def upgrade() -> None:
         "ix_content_status_scheduled_at", "content", ["status", "scheduled_at"], unique=False
     )
     op.create_index(
-        "ix_content_trending_score_id",
+        "ix_content_trending_24h_id",
         "content",
-        ["trending_score", "id"],
+        ["trending_24h", "id"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        "ix_content_trending_7d_id",
+        "content",
+        ["trending_7d", "id"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        "ix_content_trending_30d_id",
+        "content",
+        ["trending_30d", "id"],
         unique=False,
         postgresql_where=sa.text("deleted_at IS NULL"),
         sqlite_where=sa.text("deleted_at IS NULL"),
@@ -1006,6 +1024,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_likes_content_id_created_at", "likes", ["content_id", "created_at"], unique=False
     )
+    op.create_index("ix_likes_created_at", "likes", ["created_at"], unique=False)
     op.create_index("ix_likes_user_id_created_at", "likes", ["user_id", "created_at"], unique=False)
     op.create_table(
         "media_assets",
@@ -1238,6 +1257,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_views_content_id_created_at", "views", ["content_id", "created_at"], unique=False
     )
+    op.create_index("ix_views_created_at", "views", ["created_at"], unique=False)
     op.create_index(
         "ix_views_content_id_viewer_hash_created_at",
         "views",
@@ -1307,6 +1327,7 @@ def downgrade() -> None:
     op.drop_index("ix_views_user_id_created_at", table_name="views")
     op.drop_index("ix_views_content_id_viewer_hash_created_at", table_name="views")
     op.drop_index("ix_views_content_id_created_at", table_name="views")
+    op.drop_index("ix_views_created_at", table_name="views")
     op.drop_table("views")
     op.drop_index("ix_transactions_user_id_created_at", table_name="transactions")
     op.drop_index(op.f("ix_transactions_type"), table_name="transactions")
@@ -1322,6 +1343,7 @@ def downgrade() -> None:
     op.drop_table("media_assets")
     op.drop_index("ix_likes_user_id_created_at", table_name="likes")
     op.drop_index("ix_likes_content_id_created_at", table_name="likes")
+    op.drop_index("ix_likes_created_at", table_name="likes")
     op.drop_table("likes")
     op.drop_index(op.f("ix_content_tags_tag_id"), table_name="content_tags")
     op.drop_table("content_tags")
@@ -1351,7 +1373,19 @@ def downgrade() -> None:
     )
     op.drop_index(op.f("ix_content_type"), table_name="content")
     op.drop_index(
-        "ix_content_trending_score_id",
+        "ix_content_trending_24h_id",
+        table_name="content",
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
+    op.drop_index(
+        "ix_content_trending_7d_id",
+        table_name="content",
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
+    op.drop_index(
+        "ix_content_trending_30d_id",
         table_name="content",
         postgresql_where=sa.text("deleted_at IS NULL"),
         sqlite_where=sa.text("deleted_at IS NULL"),

@@ -1,0 +1,1 @@
+"""Periodic work run by `dreamlust worker`: publishing scheduled content, trending scores."""
