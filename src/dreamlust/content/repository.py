@@ -62,6 +62,7 @@ READ_OPTIONS = (
 @dataclass(frozen=True)
 class ContentFilter:
     type: ContentType | None = None
+    vr: bool | None = None
     category: str | None = None
     tag: str | None = None
     creator_id: uuid.UUID | None = None
@@ -116,6 +117,9 @@ class ContentRepository(Repository[Content]):
     def _filtered(self, stmt: Select[Content], filters: ContentFilter) -> Select[Content]:
         if filters.type is not None:
             stmt = stmt.where(Content.type == filters.type)
+        if filters.vr is not None:
+            vr = Content.type == ContentType.VR
+            stmt = stmt.where(vr if filters.vr else ~vr)
         if filters.creator_id is not None:
             stmt = stmt.where(Content.creator_id == filters.creator_id)
         if filters.category is not None:

@@ -86,11 +86,10 @@ async def list_content(
     is_vr: bool | None = None,
     sort: Sort = "latest",
 ) -> Page[ContentRead]:
-    content_type = ContentType.VR if is_vr else type
     creator_id = None
     if creator is not None:
         creator_id = (await creators.public_profile(session, creator, None)).id
-    filters = ContentFilter(type=content_type, category=category, tag=tag, creator_id=creator_id)
+    filters = ContentFilter(type=type, vr=is_vr, category=category, tag=tag, creator_id=creator_id)
     repository = ContentRepository(session)
     stmt = repository.listing(viewer, utcnow(), filters)
     result = await repository.page(stmt, _ORDERINGS[sort], page, paginator)
