@@ -105,6 +105,12 @@ async def test_editing_needs_the_current_version(
     path = f"/api/v1/content/{item['id']}"
 
     assert (await client.patch(path, json={"title": "x"}, headers=headers)).status_code == 428
+    for required in ("title", "is_public", "is_premium"):
+        cleared = await client.patch(
+            path, json={required: None}, headers={**headers, "If-Match": '"1"'}
+        )
+        assert cleared.status_code == 422, required
+        assert cleared.json()["errors"][0]["loc"] == ["body", required]
     stale = await client.patch(path, json={"title": "x"}, headers={**headers, "If-Match": '"9"'})
     assert stale.status_code == 412
     fresh = await client.patch(

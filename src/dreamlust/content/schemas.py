@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from dreamlust.creators.schemas import CategoryRef, CreatorSummary, Currency, Price
-from dreamlust.kit.schemas import Input, LongText, Schema, SingleLine, Url
+from dreamlust.kit.schemas import Input, LongText, Patch, Schema, SingleLine, Url
 from dreamlust.models.enums import ContentStatus, ContentType, VRProjection, VRStereoFormat
 
 Title = Annotated[
@@ -46,8 +46,20 @@ def type_metadata_problems(content_type: ContentType, values: dict[str, Any]) ->
     return sorted(name for name in TYPE_SPECIFIC - allowed if values.get(name) is not None)
 
 
-class ContentFields(Input):
+class ContentFields(Patch):
     """What a creator may set on content, shared by create and update."""
+
+    non_nullable = frozenset(
+        {
+            "title",
+            "is_public",
+            "is_nsfw",
+            "age_restricted",
+            "allow_comments",
+            "allow_downloads",
+            "is_premium",
+        }
+    )
 
     description: LongText | None = None
     categories: (

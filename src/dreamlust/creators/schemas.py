@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from dreamlust.kit.schemas import Input, LongText, Name, Schema, ShortText, Url
+from dreamlust.kit.schemas import Input, LongText, Name, Patch, Schema, ShortText, Url
 from dreamlust.models.enums import CreatorStatus
 
 RESERVED_HANDLES = frozenset(
@@ -110,7 +110,9 @@ class CreatorCreate(Input):
     categories: CategorySlugs = []
 
 
-class CreatorUpdate(Input):
+class CreatorUpdate(Patch):
+    non_nullable = frozenset({"display_name", "tips_enabled", "categories"})
+
     display_name: Name | None = None
     bio: LongText | None = None
     location: ShortText | None = None

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -23,6 +30,20 @@ class Input(BaseModel):
     """Base of every request body: unknown fields are refused, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class Patch(Input):
+    """Base of partial updates: a field left out keeps its value; null clears a field only
+    where an empty value makes sense. Fields named in `non_nullable` refuse null (422)."""
+
+    non_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*")
+    @classmethod
+    def _null_only_where_allowed(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name in cls.non_nullable:
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
 
 
 def _single_line(value: str) -> str:

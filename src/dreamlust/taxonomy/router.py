@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from dreamlust.auth.dependencies import Admin, OptionalUser
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
-from dreamlust.errors import Forbidden
+from dreamlust.errors import Forbidden, Unauthorized
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models import Category
 from dreamlust.models.enums import UserRole
@@ -27,8 +27,11 @@ async def list_categories(
     viewer: OptionalUser,
     include_inactive: bool = False,
 ) -> Page[CategoryRead]:
-    if include_inactive and (viewer is None or not viewer.role.at_least(UserRole.ADMIN)):
-        raise Forbidden("Only administrators can list inactive categories.")
+    if include_inactive:
+        if viewer is None:
+            raise Unauthorized("Sign in as an administrator to list inactive categories.")
+        if not viewer.role.at_least(UserRole.ADMIN):
+            raise Forbidden("Only administrators can list inactive categories.")
     result = await service.list_categories(
         session, page, paginator, include_inactive=include_inactive
     )

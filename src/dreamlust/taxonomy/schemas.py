@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 
-from dreamlust.kit.schemas import Input, LongText, Name, Schema, ShortText
+from dreamlust.kit.schemas import Input, LongText, Name, Patch, Schema, ShortText
 
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)]
@@ -39,8 +39,10 @@ class CategoryCreate(Input):
     sort_order: SortOrder = 0
 
 
-class CategoryUpdate(Input):
+class CategoryUpdate(Patch):
     """Only the fields sent change; description, icon and color are cleared with null."""
+
+    non_nullable = frozenset({"name", "slug", "is_active", "sort_order"})
 
     name: Name | None = None
     slug: Slug | None = None
@@ -49,13 +51,6 @@ class CategoryUpdate(Input):
     color: Color | None = None
     is_active: bool | None = None
     sort_order: SortOrder | None = None
-
-    @field_validator("name", "slug", "is_active", "sort_order")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be null; leave the field out to keep its value")
-        return value
 
 
 class TagRead(Schema):
