@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import Float, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
@@ -82,6 +82,35 @@ async def test_walking_every_page_returns_each_row_once_in_order(
     assert len({row.id for row in seen}) == 45
     assert seen == sorted(seen, key=lambda row: _sort_key(ordering, row))
     assert pages == math.ceil(45 / limit)  # no empty trailing page
+
+
+# A computed sort key (a score, a search rank) is read back from the rows, which carry
+# every sort key under its name: the label, and the id beside the entity.
+SCORE = (cast(Content.like_count, Float) / 3.0).label("score")
+BY_SCORE = Ordering(scope="test:score", keys=(SortKey(SCORE), SortKey(Content.id)))
+
+
+@pytest.mark.parametrize("limit", [1, 7, 100])
+async def test_rows_ordered_by_a_computed_column_are_walked_each_once_in_order(
+    session: AsyncSession, limit: int
+) -> None:
+    await _fill(session, 45)
+    repository = ContentRepository(session)
+    paginator = Paginator(CursorCodec(b"secret"))
+    stmt = select(Content, SCORE, Content.id)
+    seen: list[tuple[float, Content]] = []
+    cursor: str | None = None
+    while True:
+        request = PageRequest(limit=limit, cursor=cursor)
+        page = await repository.page_rows(stmt, BY_SCORE, request, paginator)
+        seen += page.map(lambda row: (row.score, row.Content)).items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+
+    assert len({content.id for _score, content in seen}) == len(seen) == 45
+    keys = [(score, content.id) for score, content in seen]
+    assert keys == sorted(keys, reverse=True)
 
 
 async def test_a_list_that_fits_one_page_has_no_next_cursor(session: AsyncSession) -> None:

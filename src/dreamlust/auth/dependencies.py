@@ -63,7 +63,7 @@ Staff = Annotated[User, _require(UserRole.MODERATOR)]
 Admin = Annotated[User, _require(UserRole.ADMIN)]
 
 
-def get_auth_service(session: DbSession, runtime: RuntimeDep) -> AuthService:
+async def get_auth_service(session: DbSession, runtime: RuntimeDep) -> AuthService:
     return AuthService(session, runtime.settings, runtime.access_tokens, runtime.mailer)
 
 

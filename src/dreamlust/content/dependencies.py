@@ -16,7 +16,7 @@ from dreamlust.kit.clock import utcnow
 from dreamlust.models import Content
 
 
-def get_viewer(user: OptionalUser) -> Viewer:
+async def get_viewer(user: OptionalUser) -> Viewer:
     return Viewer.of(user, utcnow().date())
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
+from dreamlust.content import search
+from dreamlust.content.search import SearchQuery
 from dreamlust.content.trending import Window
 from dreamlust.content.visibility import Viewer, listed, owned_by, viewable
-from dreamlust.kit.pagination import Ordering, SortKey
+from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator, SortKey
 from dreamlust.kit.repository import Repository
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.models import (
@@ -114,6 +117,35 @@ class ContentRepository(Repository[Content]):
             stmt = stmt.where(listed(viewer, now))
         return stmt.options(*READ_OPTIONS)
 
+    def searching(
+        self, query: SearchQuery, viewer: Viewer, now: datetime, content_type: ContentType | None
+    ) -> tuple[Select[Any], Ordering]:
+        """Listed content matching `query`, as (content, rank, id) rows, and their ranking."""
+        matches = search.hits(self.session.get_bind().dialect.name, query)
+        stmt = (
+            select(Content, matches.c.rank, matches.c.content_id)
+            .join(matches, matches.c.content_id == Content.id)
+            .where(listed(viewer, now))
+            .options(*READ_OPTIONS)
+        )
+        if content_type is not None:
+            stmt = stmt.where(Content.type == content_type)
+        return stmt, search.ranking(query, matches)
+
+    async def search(
+        self,
+        query: SearchQuery,
+        viewer: Viewer,
+        now: datetime,
+        request: PageRequest,
+        paginator: Paginator,
+        *,
+        content_type: ContentType | None = None,
+    ) -> KeysetPage[Content]:
+        stmt, ordering = self.searching(query, viewer, now, content_type)
+        rows = await self.page_rows(stmt, ordering, request, paginator)
+        return rows.map(_content_of)
+
     def _filtered(self, stmt: Select[Content], filters: ContentFilter) -> Select[Content]:
         if filters.type is not None:
             stmt = stmt.where(Content.type == filters.type)
@@ -166,3 +198,8 @@ class ContentRepository(Repository[Content]):
             .execution_options(synchronize_session=False)
         )
         return [(row.id, row.creator_id) for row in result]
+
+
+def _content_of(row: Row[Any]) -> Content:
+    content: Content = row[0]
+    return content

@@ -1,4 +1,4 @@
-"""HTTP surface of content: create, read, list, edit, publish, review, delete, restore."""
+"""HTTP surface of content: create, read, list, search, edit, publish, review, delete, restore."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from dreamlust.content.repository import (
     ContentRepository,
 )
 from dreamlust.content.schemas import ContentCreate, ContentRead, ContentUpdate, ReviewDecision
+from dreamlust.content.search import MAX_QUERY_LENGTH
 from dreamlust.content.trending import Window
 from dreamlust.content.visibility import Viewer
 from dreamlust.creators import service as creators
@@ -37,11 +38,13 @@ from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models import Content
 from dreamlust.models.enums import ContentType
+from dreamlust.taxonomy.service import normalize_tags
 
 router = APIRouter(tags=["content"])
 Sort = Literal["latest", "popular", "trending"]
 _ORDERINGS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING[Window.DAY]}
 Filter = Annotated[str | None, Query(max_length=100), SingleLine]
+SearchText = Annotated[str, Query(max_length=MAX_QUERY_LENGTH), SingleLine]
 
 
 async def _present_one(session: AsyncSession, content: Content, viewer: Viewer) -> ContentRead:
@@ -89,7 +92,13 @@ async def list_content(
     creator_id = None
     if creator is not None:
         creator_id = (await creators.public_profile(session, creator, None)).id
-    filters = ContentFilter(type=type, vr=is_vr, category=category, tag=tag, creator_id=creator_id)
+    filters = ContentFilter(
+        type=type,
+        vr=is_vr,
+        category=category,
+        tag=normalize_tags([tag])[0] if tag is not None else None,  # "Bay Area": bay-area
+        creator_id=creator_id,
+    )
     repository = ContentRepository(session)
     stmt = repository.listing(viewer, utcnow(), filters)
     result = await repository.page(stmt, _ORDERINGS[sort], page, paginator)
@@ -128,6 +137,20 @@ async def trending_content(
     repository = ContentRepository(session)
     stmt = repository.listing(viewer, utcnow(), ContentFilter(type=type))
     result = await repository.page(stmt, TRENDING[window], page, paginator)
+    return await _present_page(session, result, viewer)
+
+
+@router.get("/search", response_model=Page[ContentRead])
+async def search_content(
+    q: SearchText,
+    session: DbSession,
+    viewer: ViewerDep,
+    page: PageParams,
+    paginator: PaginatorDep,
+    type: ContentType | None = None,
+) -> Page[ContentRead]:
+    """Content matching every word of `q` (as prefixes), best match first."""
+    result = await service.search(session, viewer, q, page, paginator, content_type=type)
     return await _present_page(session, result, viewer)
 
 

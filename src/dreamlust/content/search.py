@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, Select, Subquery, func, select
+from sqlalchemy import Float, Select, Subquery, cast, func, select
 from sqlalchemy.dialects import postgresql
 
 from dreamlust.content.search_index import (
@@ -50,7 +50,10 @@ class SearchQuery:
 
     @classmethod
     def parse(cls, text: str) -> SearchQuery:
-        spaced = "".join(char if _category(char) in _TERM_CATEGORIES else " " for char in text)
+        normalized = unicodedata.normalize("NFC", text)
+        spaced = "".join(
+            char if _category(char) in _TERM_CATEGORIES else " " for char in normalized
+        )
         words = (
             word[:MAX_TERM_LENGTH].lower()
             for word in spaced.split()
@@ -76,8 +79,8 @@ def hits(dialect: str, query: SearchQuery) -> Subquery:
     """The content ids matching `query`, each with its rank (higher is better)."""
     stmt: Select[Any]
     if dialect == "postgresql":
-        tsquery = postgresql.to_tsquery(TEXT_SEARCH_CONFIG, query.as_tsquery())
-        weights = postgresql.array(_POSTGRESQL_WEIGHTS, type_=postgresql.REAL)
+        tsquery = func.to_tsquery(TEXT_SEARCH_CONFIG, query.as_tsquery())
+        weights = cast(postgresql.array(_POSTGRESQL_WEIGHTS), postgresql.ARRAY(postgresql.REAL))
         document = POSTGRESQL_INDEX.c.document
         stmt = select(
             POSTGRESQL_INDEX.c.content_id,

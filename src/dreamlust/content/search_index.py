@@ -9,7 +9,8 @@ the content table and are created by hand in revision 0002:
   and names are in any language, handles must stay whole, and prefix matching already
   finds "sunsets" from "sunset".
 - SQLite: `content_search_documents` keeps each item's text; the FTS5 table
-  `content_search` indexes it as external content (unicode61, no stemming either).
+  `content_search` indexes it as external content (unicode61: no stemming either, but
+  diacritics folded, which PostgreSQL could only do with the unaccent extension).
 
 Each document row references its content item with ON DELETE CASCADE, so purging an
 item removes its document. Soft-deleted items keep theirs: searches never show them
@@ -19,6 +20,7 @@ item removes its document. Soft-deleted items keep theirs: searches never show t
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,6 +30,7 @@ from sqlalchemy import (
     Uuid,
     column,
     func,
+    literal,
     literal_column,
     select,
     table,
@@ -39,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamlust.models import Content, Creator, Tag, content_tags
 
 INDEX_TABLE = "content_search"
-TEXT_SEARCH_CONFIG = "simple"
+TEXT_SEARCH_CONFIG = literal("simple", postgresql.REGCONFIG)
 
 POSTGRESQL_INDEX = table(
     INDEX_TABLE, column("content_id", Uuid), column("document", postgresql.TSVECTOR)
@@ -57,7 +60,10 @@ SQLITE_DOCUMENTS = table(
 # for the whole document in MATCH and in ranking functions.
 SQLITE_INDEX = table(INDEX_TABLE, column("rowid", Integer), column(INDEX_TABLE, Text))
 _PARTS = ("title", "tags", "creator", "description")
-_WEIGHTS = dict(zip(_PARTS, "ABCD", strict=True))
+# setweight() takes a "char", which no bound parameter is: the weights are SQL constants.
+_WEIGHTS: dict[str, ColumnElement[str]] = {
+    part: literal_column(f"'{weight}'") for part, weight in zip(_PARTS, "ABCD", strict=True)
+}
 
 
 def is_index_table(name: str) -> bool:
@@ -81,7 +87,7 @@ async def rebuild(session: AsyncSession) -> None:
     await _write(session, true())
 
 
-def _sources(condition: ColumnElement[bool]) -> Select[tuple[uuid.UUID, str, str, str, str]]:
+def _sources(condition: ColumnElement[bool]) -> Select[uuid.UUID, str, Any, str, str]:
     """The text of each matching item, one labeled column per part of its document."""
     tag_names = (
         select(func.aggregate_strings(Tag.name, " "))
@@ -114,13 +120,13 @@ async def _write_postgresql(session: AsyncSession, condition: ColumnElement[bool
     source = _sources(condition).subquery()
     weighted = [
         func.setweight(
-            postgresql.to_tsvector(TEXT_SEARCH_CONFIG, source.c[part]),
-            literal_column(f"'{_WEIGHTS[part]}'"),
+            func.to_tsvector(TEXT_SEARCH_CONFIG, source.c[part]),
+            _WEIGHTS[part],
             type_=postgresql.TSVECTOR,
         )
         for part in _PARTS
     ]
-    document = weighted[0]
+    document: ColumnElement[Any] = weighted[0]
     for part in weighted[1:]:
         document = document.op("||", return_type=postgresql.TSVECTOR)(part)
     insert = postgresql.insert(POSTGRESQL_INDEX).from_select(

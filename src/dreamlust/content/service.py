@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
+from dreamlust.content import search_index
 from dreamlust.content.repository import ContentRepository
 from dreamlust.content.schemas import (
     REQUIRED_TO_PUBLISH,
@@ -22,15 +23,20 @@ from dreamlust.content.schemas import (
     ContentUpdate,
     type_metadata_problems,
 )
+from dreamlust.content.search import SearchQuery
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, restore, soft_delete
 from dreamlust.models import Content, Creator, Tag, User
-from dreamlust.models.enums import ContentStatus, CreatorStatus
+from dreamlust.models.enums import ContentStatus, ContentType, CreatorStatus
 from dreamlust.moderation import audit
 from dreamlust.taxonomy import service as taxonomy
 from dreamlust.taxonomy.repository import TagRepository
+
+# What the search document of an item is made of, besides its creator's name.
+_SEARCHED_FIELDS = frozenset({"title", "description", "tags"})
 
 
 async def create_content(session: AsyncSession, creator: Creator, data: ContentCreate) -> Content:
@@ -47,6 +53,7 @@ async def create_content(session: AsyncSession, creator: Creator, data: ContentC
     content.creator = creator
     await ContentRepository(session).add(content)
     await TagRepository(session).change_usage((tag.id for tag in content.tags), +1)
+    await search_index.reindex(session, [content.id])
     return content
 
 
@@ -91,7 +98,33 @@ async def update_content(
         new_tags = await _tags(session, changes.tags)
         await _retag(session, content, new_tags)
         values["tags"] = new_tags
-    return await ContentRepository(session).update(content, values)
+    updated = await ContentRepository(session).update(content, values)
+    if values.keys() & _SEARCHED_FIELDS:
+        await search_index.reindex(session, [updated.id])
+    return updated
+
+
+async def search(
+    session: AsyncSession,
+    viewer: Viewer,
+    text: str,
+    page: PageRequest,
+    paginator: Paginator,
+    *,
+    content_type: ContentType | None = None,
+) -> KeysetPage[Content]:
+    """What this viewer may discover that matches `text`, best match first."""
+    query = SearchQuery.parse(text)
+    if not query.terms:
+        raise InvalidInput("q needs at least one letter or digit.", loc=("query", "q"))
+    return await ContentRepository(session).search(
+        query, viewer, utcnow(), page, paginator, content_type=content_type
+    )
+
+
+async def creator_renamed(session: AsyncSession, creator_id: uuid.UUID) -> None:
+    """Content is found by its creator's name too: refresh the creator's documents."""
+    await search_index.reindex_creator(session, creator_id)
 
 
 async def publish(session: AsyncSession, content: Content, settings: Settings) -> Content:

@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field, StringConstraints
 
 from dreamlust.kit.schemas import Input, LongText, Name, Patch, Schema, ShortText, Url
+from dreamlust.kit.types import MONEY_QUANTUM
 from dreamlust.models.enums import CreatorStatus
 
 RESERVED_HANDLES = frozenset(
@@ -58,7 +59,12 @@ CategorySlugs = Annotated[
     list[Annotated[str, StringConstraints(max_length=100)]],
     Field(max_length=MAX_CREATOR_CATEGORIES),
 ]
-Price = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+# In cents, as stored: "9.5" is answered as "9.50" at once, not only once read back.
+Price = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=12, decimal_places=2),
+    AfterValidator(lambda price: price.quantize(MONEY_QUANTUM)),
+]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
+from dreamlust.content import service as content
 from dreamlust.creators.repository import NEWEST, POPULAR, WITH_CATEGORIES, CreatorRepository
 from dreamlust.creators.schemas import CreatorCreate, CreatorUpdate, TierPrices
 from dreamlust.errors import Conflict, NotFound
@@ -99,7 +100,11 @@ async def update_profile(
     )
     if changes.categories is not None:
         values["categories"] = await taxonomy.categories_by_slugs(session, changes.categories)
-    return await CreatorRepository(session).update(creator, values)
+    renamed = values.get("display_name", creator.display_name) != creator.display_name
+    updated = await CreatorRepository(session).update(creator, values)
+    if renamed:
+        await content.creator_renamed(session, creator.id)
+    return updated
 
 
 async def set_tiers(session: AsyncSession, creator: Creator, tiers: TierPrices) -> Creator:

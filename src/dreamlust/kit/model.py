@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import MetaData, Uuid, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+from sqlalchemy import Index, MetaData, Uuid, event, func, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, declared_attr, mapped_column
 
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.ids import new_id
@@ -49,7 +49,7 @@ class TimestampMixin(CreatedAtMixin):
 class SoftDeleteMixin:
     """Rows with `deleted_at` set are hidden from every ordinary query (see soft_delete)."""
 
-    deleted_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def is_deleted(self) -> bool:
@@ -64,3 +64,20 @@ class VersionedMixin:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+_DELETED_ROWS = text("deleted_at IS NOT NULL")
+
+
+@event.listens_for(SoftDeleteMixin, "instrument_class", propagate=True)
+def _index_deleted_rows(_mapper: Mapper[Any], cls: type[Any]) -> None:
+    """Index `deleted_at` on deleted rows only: the purge finds them quickly, and no
+    planner is tempted to answer `deleted_at IS NULL` with it instead of reading a
+    list's ordering index of live rows."""
+    table = cls.__table__
+    Index(
+        f"ix_{table.name}_deleted_at",
+        table.c.deleted_at,
+        postgresql_where=_DELETED_ROWS,
+        sqlite_where=_DELETED_ROWS,
+    )

@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -152,12 +152,17 @@ class PageRequest:
 
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 @dataclass(frozen=True)
 class KeysetPage(Generic[T]):
     items: list[T]
     next_cursor: str | None
+
+    def map(self, convert: Callable[[T], U]) -> KeysetPage[U]:
+        """The same page with each item converted (rows to the entities they carry)."""
+        return KeysetPage([convert(item) for item in self.items], self.next_cursor)
 
 
 class Paginator:

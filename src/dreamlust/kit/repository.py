@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -63,6 +63,18 @@ class Repository(Generic[M]):
         paginator: Paginator,
     ) -> KeysetPage[M]:
         rows = await self.all(paginator.apply(stmt, ordering, request))
+        return paginator.page(rows, ordering, request)
+
+    async def page_rows(
+        self,
+        stmt: Select[Any],
+        ordering: Ordering,
+        request: PageRequest,
+        paginator: Paginator,
+    ) -> KeysetPage[Row[Any]]:
+        """A page of whole rows, for orderings by computed columns (a search rank …)
+        that the rows carry beside the entity, under the sort keys' names."""
+        rows = (await self.session.execute(paginator.apply(stmt, ordering, request))).all()
         return paginator.page(rows, ordering, request)
 
     async def update(self, obj: M, changes: dict[str, Any]) -> M:

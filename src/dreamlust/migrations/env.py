@@ -12,6 +12,7 @@ from sqlalchemy.types import TypeDecorator
 
 from dreamlust.config import get_settings
 from dreamlust.db import create_engine
+from dreamlust.migrate import include_name
 from dreamlust.models import Base
 
 config = context.config
@@ -32,6 +33,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=render_item,
+        include_name=include_name,
         compare_type=True,
         compare_server_default=False,
     )

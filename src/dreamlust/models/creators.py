@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from dreamlust.models.taxonomy import Category
     from dreamlust.models.users import User
 
+
 creator_categories = Table(
     "creator_categories",
     Base.metadata,
@@ -93,8 +94,9 @@ class Creator(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
 
     __table_args__ = (
         Index("uq_creators_handle_lower", func.lower(handle), unique=True),
-        Index("ix_creators_follower_count_id", "follower_count", "id"),
-        Index("ix_creators_created_at_id", "created_at", "id"),
+        # The public list's orderings, after the status it always tests (see Content).
+        Index("ix_creators_status_follower_count_id", "status", "follower_count", "id"),
+        Index("ix_creators_status_created_at_id", "status", "created_at", "id"),
     )
 
 

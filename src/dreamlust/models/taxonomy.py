@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import Index, String, Text, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamlust.kit.model import Base, CreatedAtMixin, IdMixin, SoftDeleteMixin, TimestampMixin
 
 _LIVE = text("deleted_at IS NULL")
-_DELETED = text("deleted_at IS NOT NULL")
 
 
 class Category(IdMixin, TimestampMixin, SoftDeleteMixin, Base):
@@ -23,9 +20,6 @@ class Category(IdMixin, TimestampMixin, SoftDeleteMixin, Base):
     color: Mapped[str | None] = mapped_column(String(7))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
     sort_order: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Indexed for purge on deleted rows only (see below), so that no planner prefers it
-    # for `deleted_at IS NULL` over the ordered index of live rows.
-    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
     __table_args__ = (
         Index(
@@ -34,12 +28,6 @@ class Category(IdMixin, TimestampMixin, SoftDeleteMixin, Base):
             "name",
             postgresql_where=_LIVE,
             sqlite_where=_LIVE,
-        ),
-        Index(
-            "ix_categories_deleted_at",
-            "deleted_at",
-            postgresql_where=_DELETED,
-            sqlite_where=_DELETED,
         ),
     )
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.passwords import hash_password
 from dreamlust.config import Settings
+from dreamlust.content import search_index
 from dreamlust.db import INCLUDE_DELETED, Database
 from dreamlust.models import User
 from dreamlust.seeding.catalog import ADMIN_USERNAME, DEMO_PASSWORD
@@ -45,6 +46,7 @@ async def seed_database(settings: Settings, *, scale: int, random_seed: int) -> 
                 scale=scale, random_seed=random_seed, password_hash=password_hash
             )
             summary = await _insert_all(session, demo_batches(ctx))
+            await search_index.rebuild(session)
     finally:
         await database.dispose()
     logger.info(

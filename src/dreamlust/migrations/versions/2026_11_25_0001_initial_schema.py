@@ -147,8 +147,15 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), server_default="1", nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
     )
+    op.create_index(
+        "ix_users_deleted_at",
+        "users",
+        ["deleted_at"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
+    )
     op.create_index("ix_users_created_at_id", "users", ["created_at", "id"], unique=False)
-    op.create_index(op.f("ix_users_deleted_at"), "users", ["deleted_at"], unique=False)
     op.create_index(op.f("ix_users_role"), "users", ["role"], unique=False)
     op.create_index(op.f("ix_users_status"), "users", ["status"], unique=False)
     # Case-insensitive uniqueness; autogenerate does not render expression indexes.
@@ -248,12 +255,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_creators")),
         sa.UniqueConstraint("user_id", name=op.f("uq_creators_user_id")),
     )
-    op.create_index("ix_creators_created_at_id", "creators", ["created_at", "id"], unique=False)
-    op.create_index(op.f("ix_creators_deleted_at"), "creators", ["deleted_at"], unique=False)
     op.create_index(
-        "ix_creators_follower_count_id", "creators", ["follower_count", "id"], unique=False
+        "ix_creators_deleted_at",
+        "creators",
+        ["deleted_at"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
     )
-    op.create_index(op.f("ix_creators_status"), "creators", ["status"], unique=False)
+    op.create_index("ix_creators_status", "creators", ["status"], unique=False)
+    op.create_index(
+        "ix_creators_status_created_at_id", "creators", ["status", "created_at", "id"], unique=False
+    )
+    op.create_index(
+        "ix_creators_status_follower_count_id",
+        "creators",
+        ["status", "follower_count", "id"],
+        unique=False,
+    )
     op.create_index("uq_creators_handle_lower", "creators", [sa.text("lower(handle)")], unique=True)
     op.create_table(
         "email_tokens",
@@ -424,7 +443,14 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_playlists")),
     )
-    op.create_index(op.f("ix_playlists_deleted_at"), "playlists", ["deleted_at"], unique=False)
+    op.create_index(
+        "ix_playlists_deleted_at",
+        "playlists",
+        ["deleted_at"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
+    )
     op.create_index(
         "ix_playlists_owner_id_created_at", "playlists", ["owner_id", "created_at"], unique=False
     )
@@ -692,60 +718,82 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_content")),
     )
     op.create_index(
-        "ix_content_creator_id_created_at", "content", ["creator_id", "created_at"], unique=False
-    )
-    op.create_index(
-        "ix_content_creator_id_published_at_id",
+        "ix_content_creator_id_created_at_id",
         "content",
-        ["creator_id", "published_at", "id"],
-        unique=False,
-    )
-    op.create_index(op.f("ix_content_deleted_at"), "content", ["deleted_at"], unique=False)
-    op.create_index(
-        "ix_content_published_at_id",
-        "content",
-        ["published_at", "id"],
+        ["creator_id", "created_at", "id"],
         unique=False,
         postgresql_where=sa.text("deleted_at IS NULL"),
         sqlite_where=sa.text("deleted_at IS NULL"),
     )
-    op.create_index(op.f("ix_content_status"), "content", ["status"], unique=False)
+    op.create_index(
+        "ix_content_creator_id_status_published_at_id",
+        "content",
+        ["creator_id", "status", "published_at", "id"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        "ix_content_creator_id_status_view_count_id",
+        "content",
+        ["creator_id", "status", "view_count", "id"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        "ix_content_deleted_at",
+        "content",
+        ["deleted_at"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
+    )
+    op.create_index("ix_content_status", "content", ["status"], unique=False)
+    op.create_index(
+        "ix_content_status_published_at_id",
+        "content",
+        ["status", "published_at", "id"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NULL"),
+        sqlite_where=sa.text("deleted_at IS NULL"),
+    )
     op.create_index(
         "ix_content_status_scheduled_at", "content", ["status", "scheduled_at"], unique=False
     )
     op.create_index(
-        "ix_content_trending_24h_id",
+        "ix_content_status_trending_24h_id",
         "content",
-        ["trending_24h", "id"],
+        ["status", "trending_24h", "id"],
         unique=False,
         postgresql_where=sa.text("deleted_at IS NULL"),
         sqlite_where=sa.text("deleted_at IS NULL"),
     )
     op.create_index(
-        "ix_content_trending_7d_id",
+        "ix_content_status_trending_30d_id",
         "content",
-        ["trending_7d", "id"],
+        ["status", "trending_30d", "id"],
         unique=False,
         postgresql_where=sa.text("deleted_at IS NULL"),
         sqlite_where=sa.text("deleted_at IS NULL"),
     )
     op.create_index(
-        "ix_content_trending_30d_id",
+        "ix_content_status_trending_7d_id",
         "content",
-        ["trending_30d", "id"],
+        ["status", "trending_7d", "id"],
         unique=False,
         postgresql_where=sa.text("deleted_at IS NULL"),
         sqlite_where=sa.text("deleted_at IS NULL"),
     )
-    op.create_index(op.f("ix_content_type"), "content", ["type"], unique=False)
     op.create_index(
-        "ix_content_view_count_id",
+        "ix_content_status_view_count_id",
         "content",
-        ["view_count", "id"],
+        ["status", "view_count", "id"],
         unique=False,
         postgresql_where=sa.text("deleted_at IS NULL"),
         sqlite_where=sa.text("deleted_at IS NULL"),
     )
+    op.create_index("ix_content_type", "content", ["type"], unique=False)
     op.create_table(
         "creator_categories",
         sa.Column("creator_id", sa.Uuid(), nullable=False),
@@ -943,6 +991,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_comments")),
     )
     op.create_index(
+        "ix_comments_deleted_at",
+        "comments",
+        ["deleted_at"],
+        unique=False,
+        postgresql_where=sa.text("deleted_at IS NOT NULL"),
+        sqlite_where=sa.text("deleted_at IS NOT NULL"),
+    )
+    op.create_index(
         "ix_comments_content_id_created_at", "comments", ["content_id", "created_at"], unique=False
     )
     op.create_index(
@@ -951,7 +1007,6 @@ def upgrade() -> None:
         ["content_id", "is_pinned", "created_at"],
         unique=False,
     )
-    op.create_index(op.f("ix_comments_deleted_at"), "comments", ["deleted_at"], unique=False)
     op.create_index(
         "ix_comments_parent_id_created_at", "comments", ["parent_id", "created_at"], unique=False
     )
@@ -1351,7 +1406,6 @@ def downgrade() -> None:
     op.drop_table("content_categories")
     op.drop_index("ix_comments_user_id_created_at", table_name="comments")
     op.drop_index("ix_comments_parent_id_created_at", table_name="comments")
-    op.drop_index(op.f("ix_comments_deleted_at"), table_name="comments")
     op.drop_index("ix_comments_content_id_is_pinned_created_at", table_name="comments")
     op.drop_index("ix_comments_content_id_created_at", table_name="comments")
     op.drop_table("comments")
@@ -1365,42 +1419,6 @@ def downgrade() -> None:
     op.drop_table("follows")
     op.drop_index(op.f("ix_creator_categories_category_id"), table_name="creator_categories")
     op.drop_table("creator_categories")
-    op.drop_index(
-        "ix_content_view_count_id",
-        table_name="content",
-        postgresql_where=sa.text("deleted_at IS NULL"),
-        sqlite_where=sa.text("deleted_at IS NULL"),
-    )
-    op.drop_index(op.f("ix_content_type"), table_name="content")
-    op.drop_index(
-        "ix_content_trending_24h_id",
-        table_name="content",
-        postgresql_where=sa.text("deleted_at IS NULL"),
-        sqlite_where=sa.text("deleted_at IS NULL"),
-    )
-    op.drop_index(
-        "ix_content_trending_7d_id",
-        table_name="content",
-        postgresql_where=sa.text("deleted_at IS NULL"),
-        sqlite_where=sa.text("deleted_at IS NULL"),
-    )
-    op.drop_index(
-        "ix_content_trending_30d_id",
-        table_name="content",
-        postgresql_where=sa.text("deleted_at IS NULL"),
-        sqlite_where=sa.text("deleted_at IS NULL"),
-    )
-    op.drop_index("ix_content_status_scheduled_at", table_name="content")
-    op.drop_index(op.f("ix_content_status"), table_name="content")
-    op.drop_index(
-        "ix_content_published_at_id",
-        table_name="content",
-        postgresql_where=sa.text("deleted_at IS NULL"),
-        sqlite_where=sa.text("deleted_at IS NULL"),
-    )
-    op.drop_index(op.f("ix_content_deleted_at"), table_name="content")
-    op.drop_index("ix_content_creator_id_published_at_id", table_name="content")
-    op.drop_index("ix_content_creator_id_created_at", table_name="content")
     op.drop_table("content")
     op.drop_index(
         "uq_reports_open_per_reporter_target",
@@ -1417,7 +1435,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_refresh_tokens_family_id"), table_name="refresh_tokens")
     op.drop_table("refresh_tokens")
     op.drop_index("ix_playlists_owner_id_created_at", table_name="playlists")
-    op.drop_index(op.f("ix_playlists_deleted_at"), table_name="playlists")
     op.drop_table("playlists")
     op.drop_index("ix_notifications_user_id_is_read_created_at", table_name="notifications")
     op.drop_index("ix_notifications_user_id_created_at", table_name="notifications")
@@ -1427,10 +1444,6 @@ def downgrade() -> None:
     op.drop_table("idempotency_records")
     op.drop_index("ix_email_tokens_user_id_created_at", table_name="email_tokens")
     op.drop_table("email_tokens")
-    op.drop_index(op.f("ix_creators_status"), table_name="creators")
-    op.drop_index("ix_creators_follower_count_id", table_name="creators")
-    op.drop_index(op.f("ix_creators_deleted_at"), table_name="creators")
-    op.drop_index("ix_creators_created_at_id", table_name="creators")
     op.drop_index("uq_creators_handle_lower", table_name="creators")
     op.drop_table("creators")
     op.drop_index("ix_audit_log_target_type_target_id", table_name="audit_log")
@@ -1439,7 +1452,6 @@ def downgrade() -> None:
     op.drop_table("audit_log")
     op.drop_index(op.f("ix_users_status"), table_name="users")
     op.drop_index(op.f("ix_users_role"), table_name="users")
-    op.drop_index(op.f("ix_users_deleted_at"), table_name="users")
     op.drop_index("ix_users_created_at_id", table_name="users")
     op.drop_index("uq_users_username_lower", table_name="users")
     op.drop_index("uq_users_email_lower", table_name="users")
@@ -1447,5 +1459,4 @@ def downgrade() -> None:
     op.drop_index("ix_tags_usage_count_id", table_name="tags")
     op.drop_table("tags")
     op.drop_index("ix_categories_sort_order_name", table_name="categories")
-    op.drop_index("ix_categories_deleted_at", table_name="categories")
     op.drop_table("categories")

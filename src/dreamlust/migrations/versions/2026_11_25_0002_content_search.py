@@ -9,7 +9,8 @@ leaves it alone, see `dreamlust.migrate.include_name`). One document per content
 its title (weight A), tag names (B), creator display name and handle (C) and
 description (D). Existing content is indexed on the way up.
 
-PostgreSQL: `content_search(content_id, document tsvector)` with a GIN index.
+PostgreSQL: `content_search(content_id, document tsvector)` with a GIN index (no
+pending list).
 SQLite: `content_search_documents` keeps each item's text, keyed by content id with a
 cascading foreign key; the FTS5 table `content_search` indexes it as external content,
 kept in step by triggers.
@@ -123,12 +124,15 @@ def upgrade() -> None:
             ),
             sa.PrimaryKeyConstraint("content_id", name=op.f("pk_content_search")),
         )
+        # Without a pending list: content changes far less often than it is searched,
+        # and a search then never scans unsorted pending entries.
         op.create_index(
             "ix_content_search_document",
             "content_search",
             ["document"],
             unique=False,
             postgresql_using="gin",
+            postgresql_with={"fastupdate": "off"},
         )
         op.execute(_POSTGRESQL_BACKFILL)
     else:
