@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.content import search_index
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Content, ContentPurchase, Creator, User
 from dreamlust.models.enums import ContentStatus, CreatorStatus, SubscriptionStatus, UserRole
@@ -137,6 +138,7 @@ async def build_world(session: AsyncSession) -> World:
             media_url=f"https://cdn.example.com/media/{name}.mp4",
             thumbnail_url=f"https://cdn.example.com/thumbs/{name}.jpg",
             blur_placeholder="data:image/webp;base64,UklGRg==",
+            description="part of the visibility matrix",
             duration=60,
             **fields,
         )
@@ -169,16 +171,17 @@ async def build_world(session: AsyncSession) -> World:
         status=SubscriptionStatus.ACTIVE,
         current_period_end=now + timedelta(days=20),
     )
+    await search_index.rebuild(session)
     await session.commit()
     handles = dict.fromkeys(ITEMS, creator.handle) | {"suspended": suspended.handle}
     return World(users=users, items=items, handles=handles)
 
 
 async def listed_ids(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str] | None
+    client: httpx.AsyncClient, path: str, headers: dict[str, str] | None, **params: str
 ) -> dict[str, dict[str, Any]]:
     """Every item of a list as this viewer sees it, by id (a hidden list counts as empty)."""
-    response = await client.get(path, params={"limit": 100}, headers=headers)
+    response = await client.get(path, params={"limit": "100", **params}, headers=headers)
     if response.status_code == 404:
         return {}
     assert response.status_code == 200, response.text
@@ -207,6 +210,11 @@ async def test_the_visibility_matrix(
     headers = headers_for(runtime, user) if user is not None else None
 
     discovered = await listed_ids(client, "/api/v1/content", headers)
+    # Trending and search are discovery too: they list exactly what /content lists.
+    trending = await listed_ids(client, "/api/v1/content/trending", headers, window="7d")
+    searched = await listed_ids(client, "/api/v1/search", headers, q="matrix")
+    assert trending.keys() == discovered.keys()
+    assert searched.keys() == discovered.keys()
     pages = {
         handle: await listed_ids(client, f"/api/v1/creators/{handle}/content", headers)
         for handle in set(world.handles.values())
@@ -223,7 +231,7 @@ async def test_the_visibility_matrix(
         assert (id_ in on_page) is (viewer in expected.on_creator_page), (name, viewer)
         if detail.status_code == 200:
             assert_presented(name, viewer, detail.json())
-        for shown in (discovered.get(id_), on_page.get(id_)):
+        for shown in (discovered.get(id_), on_page.get(id_), trending.get(id_), searched.get(id_)):
             if shown is not None:
                 assert_presented(name, viewer, shown)
 
