@@ -97,6 +97,13 @@ class InvalidInput(DreamlustError):
         self.errors = [{"loc": list(loc), "msg": detail}] if loc else None
 
 
+class ServiceUnavailable(DreamlustError):
+    status, slug = 503, "service-unavailable"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(retry_after, 1))})
+
+
 class RateLimited(DreamlustError):
     status, slug = 429, "rate-limited"
 

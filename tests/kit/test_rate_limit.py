@@ -17,7 +17,12 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from dreamlust.dependencies import ClientAddress, RateLimiterDep
-from dreamlust.errors import PROBLEM_MEDIA_TYPE, RateLimited, install_error_handlers
+from dreamlust.errors import (
+    PROBLEM_MEDIA_TYPE,
+    RateLimited,
+    ServiceUnavailable,
+    install_error_handlers,
+)
 from dreamlust.kit.rate_limit import Limit, RateLimiter
 from dreamlust.runtime import Runtime
 from tests.conftest import IN_CI, make_settings
@@ -198,3 +203,15 @@ async def test_a_refused_request_is_a_429_problem_with_retry_after() -> None:
     assert refused.headers["content-type"] == PROBLEM_MEDIA_TYPE
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert other.status_code == 200
+
+
+async def test_an_unreachable_redis_is_a_503_not_a_crash() -> None:
+    unreachable = Redis.from_url("redis://127.0.0.1:1/0")
+    limiter = RateLimiter(make_settings(UNUSED_DATABASE), redis=unreachable)
+    try:
+        with pytest.raises(ServiceUnavailable) as refused:
+            await limiter.hit(Limit.LOGIN_PER_ADDRESS, "203.0.113.9")
+    finally:
+        await unreachable.aclose()
+    assert refused.value.status == 503
+    assert refused.value.headers["Retry-After"] == "5"

@@ -8,6 +8,7 @@ plus a new member; the limiter picks it up without further changes.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from enum import StrEnum
@@ -16,12 +17,16 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from dreamlust.config import Settings
-from dreamlust.errors import RateLimited
+from dreamlust.errors import RateLimited, ServiceUnavailable
 
 KEY_PREFIX = "dreamlust:rl"
 _IDENTIFIER_DIGEST_BYTES = 16
+
+
+logger = logging.getLogger(__name__)
 
 
 class Limit(StrEnum):
@@ -71,9 +76,16 @@ class RateLimiter:
         limit = Limit(rule)
         rate = self._rates[limit]
         key = (limit.value, *map(_digest, identifiers))
-        if await self._strategy.hit(rate, *key):
-            return
-        retry_after = await self._retry_after(rate, key)
+        try:
+            if await self._strategy.hit(rate, *key):
+                return
+            retry_after = await self._retry_after(rate, key)
+        except RedisError as exc:
+            # Without its counts the limiter cannot protect the endpoint: refuse, clearly.
+            logger.error("rate limiter storage unavailable: %s", exc)
+            raise ServiceUnavailable(
+                "This action is briefly unavailable; try again shortly.", retry_after=5
+            ) from exc
         raise RateLimited(
             f"Too many attempts; try again in {retry_after} seconds.", retry_after=retry_after
         )
