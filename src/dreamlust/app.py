@@ -13,6 +13,7 @@ from dreamlust.auth import router as auth_router
 from dreamlust.config import Settings, get_settings
 from dreamlust.content import router as content_router
 from dreamlust.creators import router as creators_router
+from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.request_context import RequestIdMiddleware
 from dreamlust.runtime import Runtime
@@ -32,6 +33,7 @@ def api_router() -> APIRouter:
     router.include_router(taxonomy_router.router)
     router.include_router(creators_router.router)
     router.include_router(content_router.router)
+    router.include_router(engagement_router.router)
     return router
 
 

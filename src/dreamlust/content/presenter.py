@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dreamlust.content.entitlements import is_owner
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamlust.content.entitlements import is_owner, unlocked
 from dreamlust.content.schemas import ContentRead
 from dreamlust.content.visibility import Viewer
 from dreamlust.creators.schemas import CategoryRef, CreatorSummary
+from dreamlust.kit.clock import utcnow
+from dreamlust.kit.pagination import KeysetPage
+from dreamlust.kit.schemas import Page
 from dreamlust.models import Content
 
 _COLUMN_FIELDS = tuple(
@@ -36,3 +41,18 @@ def present(content: Content, viewer: Viewer, *, unlocked: bool) -> ContentRead:
     if locked:
         read.media_url = None
     return read
+
+
+async def present_one(session: AsyncSession, content: Content, viewer: Viewer) -> ContentRead:
+    granted = await unlocked(session, viewer, [content], utcnow())
+    return present(content, viewer, unlocked=content.id in granted)
+
+
+async def present_page(
+    session: AsyncSession, page: KeysetPage[Content], viewer: Viewer
+) -> Page[ContentRead]:
+    granted = await unlocked(session, viewer, page.items, utcnow())
+    return Page[ContentRead](
+        items=[present(item, viewer, unlocked=item.id in granted) for item in page.items],
+        next_cursor=page.next_cursor,
+    )

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Response, status
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.dependencies import CreatorUser, Staff
 from dreamlust.content import service
@@ -16,8 +15,7 @@ from dreamlust.content.dependencies import (
     OwnedContent,
     ViewerDep,
 )
-from dreamlust.content.entitlements import unlocked
-from dreamlust.content.presenter import present
+from dreamlust.content.presenter import present_one, present_page
 from dreamlust.content.repository import (
     LATEST,
     NEWEST_CREATED,
@@ -29,14 +27,11 @@ from dreamlust.content.repository import (
 from dreamlust.content.schemas import ContentCreate, ContentRead, ContentUpdate, ReviewDecision
 from dreamlust.content.search import MAX_QUERY_LENGTH
 from dreamlust.content.trending import Window
-from dreamlust.content.visibility import Viewer
 from dreamlust.creators import service as creators
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.pagination import KeysetPage
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
-from dreamlust.models import Content
 from dreamlust.models.enums import ContentType
 from dreamlust.taxonomy.service import normalize_tags
 
@@ -45,21 +40,6 @@ Sort = Literal["latest", "popular", "trending"]
 _ORDERINGS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING[Window.DAY]}
 Filter = Annotated[str | None, Query(max_length=100), SingleLine]
 SearchText = Annotated[str, Query(max_length=MAX_QUERY_LENGTH), SingleLine]
-
-
-async def _present_one(session: AsyncSession, content: Content, viewer: Viewer) -> ContentRead:
-    granted = await unlocked(session, viewer, [content], utcnow())
-    return present(content, viewer, unlocked=content.id in granted)
-
-
-async def _present_page(
-    session: AsyncSession, page: KeysetPage[Content], viewer: Viewer
-) -> Page[ContentRead]:
-    granted = await unlocked(session, viewer, page.items, utcnow())
-    return Page[ContentRead](
-        items=[present(item, viewer, unlocked=item.id in granted) for item in page.items],
-        next_cursor=page.next_cursor,
-    )
 
 
 @router.post("/content", status_code=status.HTTP_201_CREATED, response_model=ContentRead)
@@ -73,7 +53,7 @@ async def create_content(
     creator = await creators.my_profile(session, user)
     content = await service.create_content(session, creator, data)
     set_etag(response, content)
-    return await _present_one(session, content, viewer)
+    return await present_one(session, content, viewer)
 
 
 @router.get("/content", response_model=Page[ContentRead])
@@ -102,7 +82,7 @@ async def list_content(
     repository = ContentRepository(session)
     stmt = repository.listing(viewer, utcnow(), filters)
     result = await repository.page(stmt, _ORDERINGS[sort], page, paginator)
-    return await _present_page(session, result, viewer)
+    return await present_page(session, result, viewer)
 
 
 @router.get("/creators/{handle}/content", response_model=Page[ContentRead])
@@ -121,7 +101,7 @@ async def list_creator_content(
     stmt = repository.of_creator(creator.id, viewer, utcnow(), everything=everything)
     ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
     result = await repository.page(stmt, ordering, page, paginator)
-    return await _present_page(session, result, viewer)
+    return await present_page(session, result, viewer)
 
 
 @router.get("/content/trending", response_model=Page[ContentRead])
@@ -137,7 +117,7 @@ async def trending_content(
     repository = ContentRepository(session)
     stmt = repository.listing(viewer, utcnow(), ContentFilter(type=type))
     result = await repository.page(stmt, TRENDING[window], page, paginator)
-    return await _present_page(session, result, viewer)
+    return await present_page(session, result, viewer)
 
 
 @router.get("/search", response_model=Page[ContentRead])
@@ -151,7 +131,7 @@ async def search_content(
 ) -> Page[ContentRead]:
     """Content matching every word of `q` (as prefixes), best match first."""
     result = await service.search(session, viewer, q, page, paginator, content_type=type)
-    return await _present_page(session, result, viewer)
+    return await present_page(session, result, viewer)
 
 
 @router.get("/content/{content_id}", response_model=ContentRead)
@@ -160,7 +140,7 @@ async def read_content(
 ) -> ContentRead:
     content = await service.viewable(session, content_id, viewer)
     set_etag(response, content)
-    return await _present_one(session, content, viewer)
+    return await present_one(session, content, viewer)
 
 
 @router.patch("/content/{content_id}", response_model=ContentRead)
@@ -175,7 +155,7 @@ async def update_content(
     version = expected_version(if_match, changes.version)
     updated = await service.update_content(session, content, changes, expected_version=version)
     set_etag(response, updated)
-    return await _present_one(session, updated, viewer)
+    return await present_one(session, updated, viewer)
 
 
 @router.post("/content/{content_id}/publish", response_model=ContentRead)
@@ -188,7 +168,7 @@ async def publish_content(
 ) -> ContentRead:
     published = await service.publish(session, content, settings)
     set_etag(response, published)
-    return await _present_one(session, published, viewer)
+    return await present_one(session, published, viewer)
 
 
 @router.delete("/content/{content_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -206,7 +186,7 @@ async def restore_content(
     restored = await service.restore_content(
         session, content, retention=settings.soft_delete_retention
     )
-    return await _present_one(session, restored, viewer)
+    return await present_one(session, restored, viewer)
 
 
 @router.post("/content/{content_id}/review", response_model=ContentRead)
@@ -218,4 +198,4 @@ async def review_content(
     viewer: ViewerDep,
 ) -> ContentRead:
     reviewed = await service.review(session, staff, content, decision.decision, decision.reason)
-    return await _present_one(session, reviewed, viewer)
+    return await present_one(session, reviewed, viewer)

@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import Repository
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
+from dreamlust.kit.upsert import insert_or_ignore
 from dreamlust.models import Category, Tag, content_tags
 
 CATEGORY_ORDER = Ordering(
@@ -71,9 +71,8 @@ class TagRepository(Repository[Tag]):
         wanted = sorted(set(names))
         if not wanted:
             return []
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
         rows = [{"id": new_id(), "name": name, "slug": name} for name in wanted]
-        await self.session.execute(insert(Tag).values(rows).on_conflict_do_nothing())
+        await self.session.execute(insert_or_ignore(self.session, Tag).values(rows))
         return await self.all(self.select().where(Tag.name.in_(wanted)))
 
     async def ids_of_content(self, content_id: uuid.UUID) -> list[uuid.UUID]:
@@ -88,7 +87,3 @@ class TagRepository(Repository[Tag]):
             await self.session.execute(
                 update(Tag).where(Tag.id.in_(ids)).values(usage_count=Tag.usage_count + delta)
             )
-
-    @property
-    def _dialect(self) -> str:
-        return self.session.get_bind().dialect.name

@@ -1,0 +1,1 @@
+"""How viewers engage: likes and follows (views, comments and history build on this)."""
