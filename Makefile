@@ -30,3 +30,8 @@ format: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dreamlust.db*
+
+# Load test against a minimal Starlette + asyncpg baseline (see bench/README.md);
+# BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--rounds 3 --only latest".
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

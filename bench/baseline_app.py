@@ -1,0 +1,453 @@
+"""The baseline: a minimal Starlette + asyncpg app serving dreamlust's anonymous read path.
+
+For GET /api/v1/content (latest, popular, trending), /content/trending, /content/{id} and
+/search it sends PostgreSQL the very statements dreamlust's SQLAlchemy layer sends for an
+anonymous viewer (captured with bench/sql_capture.py; bench/run.py re-checks them on
+every run):
+
+    BEGIN
+    content LEFT JOIN creators (search: JOIN the ranked hits too), visibility filter,
+        keyset ORDER BY … LIMIT 21            (detail: WHERE content.id = $1)
+    categories IN-query  (one placeholder per row fetched, the 21st row included)
+    tags IN-query
+    COMMIT
+
+and answers with the same JSON (`{"items": [...], "next_cursor": ...}`, ContentRead's
+fields in the same order), encoded with orjson. `next_cursor` is made exactly the way
+dreamlust makes it (HMAC-signed keyset values, same key derivation), so with the same
+`DREAMLUST_SECRET_KEY` both servers return the same bodies and accept each other's
+cursors; bench/run.py checks that before measuring anything.
+
+Run (as bench/run.py does):
+    BENCH_DATABASE_URL=postgresql://… DREAMLUST_SECRET_KEY=… \
+    uvicorn baseline_app:app --app-dir bench --loop uvloop --http httptools --workers 2
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+import asyncpg
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+_SIGNATURE_BYTES = 16
+# The same pool per process as dreamlust's defaults (pool_size 10 + max_overflow 10).
+POOL_MIN = int(os.environ.get("BENCH_POOL_MIN", "10"))
+POOL_MAX = int(os.environ.get("BENCH_POOL_MAX", "20"))
+
+PUBLISHED = "PUBLISHED"
+APPROVED = "APPROVED"
+
+# --- The SQL, verbatim as dreamlust emits it (SQLAlchemy 2.1, asyncpg dialect) -----------
+
+_CONTENT_COLUMNS = (
+    "content.id, content.creator_id, content.title, content.description, content.type, "
+    "content.status, content.media_url, content.thumbnail_url, content.blur_placeholder, "
+    "content.media_type, content.duration, content.file_size, content.width, content.height, "
+    "content.vr_projection, content.vr_stereo_format, content.streaming_info, "
+    "content.view_count, content.like_count, content.comment_count, content.share_count, "
+    "content.trending_24h, content.trending_7d, content.trending_30d, content.is_public, "
+    "content.is_nsfw, content.age_restricted, content.allow_comments, content.allow_downloads, "
+    "content.is_premium, content.price, content.currency, content.published_at, "
+    "content.scheduled_at, content.updated_at, content.created_at, content.deleted_at, "
+    "content.version, "
+)
+_CREATOR_COLUMNS = (
+    "creators_1.id AS id_1, creators_1.user_id, creators_1.display_name, "
+    "creators_1.handle, creators_1.avatar_url, creators_1.banner_url, creators_1.bio, "
+    "creators_1.location, creators_1.website, creators_1.status AS status_1, "
+    "creators_1.is_verified, creators_1.verified_at, creators_1.follower_count, "
+    "creators_1.subscriber_count, creators_1.content_count, creators_1.total_views, "
+    "creators_1.total_likes, creators_1.is_monetized, creators_1.payout_currency, "
+    "creators_1.tips_enabled, creators_1.price_basic, creators_1.price_premium, "
+    "creators_1.price_vip, creators_1.updated_at AS updated_at_1, "
+    "creators_1.created_at AS created_at_1, creators_1.deleted_at AS deleted_at_1, "
+    "creators_1.version AS version_1 "
+)
+_COLUMNS = _CONTENT_COLUMNS + _CREATOR_COLUMNS
+_CREATOR_JOIN = (
+    "LEFT OUTER JOIN creators AS creators_1 "
+    "ON creators_1.id = content.creator_id AND creators_1.deleted_at IS NULL "
+)
+_FROM = "\nFROM content " + _CREATOR_JOIN
+# `visibility.listed()` for an anonymous viewer: published, public, past its publish
+# time, from an approved live creator, neither NSFW nor age-restricted.
+_LISTED = (
+    "content.status = ${0} AND content.is_public IS true "
+    "AND content.published_at <= ${1}::TIMESTAMP WITH TIME ZONE "
+    "AND (EXISTS (SELECT creators.id \nFROM creators \n"
+    "WHERE creators.id = content.creator_id AND creators.status = ${2} "
+    "AND creators.deleted_at IS NULL AND creators.deleted_at IS NULL)) "
+    "AND content.is_nsfw IS false AND content.age_restricted IS false"
+)
+CATEGORIES_SQL = (
+    "SELECT content_categories.content_id, categories.id, categories.name, categories.slug, "
+    "categories.description, categories.icon, categories.color, categories.is_active, "
+    "categories.sort_order, categories.updated_at, categories.created_at, categories.deleted_at "
+    "\nFROM content_categories JOIN categories ON categories.id = content_categories.category_id "
+    "AND categories.deleted_at IS NULL \nWHERE content_categories.content_id IN ({ids}) "
+    "ORDER BY categories.sort_order, categories.name"
+)
+TAGS_SQL = (
+    "SELECT content_tags.content_id, tags.id, tags.name, tags.slug, tags.usage_count, "
+    "tags.created_at \nFROM content_tags JOIN tags ON tags.id = content_tags.tag_id "
+    "\nWHERE content_tags.content_id IN ({ids}) ORDER BY tags.name"
+)
+DETAIL_SQL = (
+    f"SELECT {_COLUMNS}{_FROM}\nWHERE content.id = $1::UUID AND "
+    f"{_LISTED.format(2, 3, 4)} AND content.deleted_at IS NULL"
+)
+
+# GET /search: full-text matches ranked by ts_rank, then `listed()`; keyset on (rank, id).
+_SEARCH_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
+_SEARCH_FROM = (
+    "\nFROM content JOIN (SELECT content_search.content_id AS content_id, "
+    "ts_rank(CAST(ARRAY[$1::FLOAT, $2::FLOAT, $3::FLOAT, $4::FLOAT] AS REAL[]), "
+    "content_search.document, to_tsquery($5::REGCONFIG, $6::VARCHAR)) AS rank "
+    "\nFROM content_search \nWHERE content_search.document @@ "
+    "to_tsquery($5::REGCONFIG, $6::VARCHAR)) AS hits ON hits.content_id = content.id "
+    + _CREATOR_JOIN
+)
+
+
+def search_sql(*, after: bool) -> str:
+    keyset = "(hits.rank, hits.content_id) < ($10::FLOAT, $11::UUID) AND " if after else ""
+    return (
+        f"SELECT {_CONTENT_COLUMNS}hits.rank, hits.content_id, {_CREATOR_COLUMNS}{_SEARCH_FROM}"
+        f"\nWHERE {_LISTED.format(7, 8, 9)} AND {keyset}content.deleted_at IS NULL "
+        f"ORDER BY hits.rank DESC, hits.content_id DESC \n LIMIT ${12 if after else 10}::INTEGER"
+    )
+
+
+def _in_list(count: int) -> str:
+    return ", ".join(f"${n}::UUID" for n in range(1, count + 1))
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """One keyset ordering: its cursor scope and sort key, as SQL and as a row key."""
+
+    scope: str
+    column: str  # the SQL sort column; the row carries it under its bare name
+    cast: str
+    from_json: Callable[[Any], Any]
+    id_key: str = "id"
+
+    @property
+    def key(self) -> str:
+        return self.column.rsplit(".", 1)[1]
+
+    @cached_property
+    def first_page(self) -> str:
+        return self._sql(after=False)
+
+    @cached_property
+    def next_page(self) -> str:
+        return self._sql(after=True)
+
+    def _sql(self, *, after: bool) -> str:
+        keyset = f"({self.column}, content.id) < ($4::{self.cast}, $5::UUID) AND " if after else ""
+        return (
+            f"SELECT {_COLUMNS}{_FROM}\nWHERE {_LISTED.format(1, 2, 3)} AND {keyset}"
+            f"content.deleted_at IS NULL ORDER BY {self.column} DESC, content.id DESC \n"
+            f" LIMIT ${6 if after else 4}::INTEGER"
+        )
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("not a number")
+    return float(value)
+
+
+def _integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("not an integer")
+    return value
+
+
+LATEST = Ordering(
+    "content:latest", "content.published_at", "TIMESTAMP WITH TIME ZONE", datetime.fromisoformat
+)
+POPULAR = Ordering("content:popular", "content.view_count", "BIGINT", _integer)
+TRENDING = {
+    window: Ordering(f"content:trending:{window}", f"content.trending_{window}", "FLOAT", _number)
+    for window in ("24h", "7d", "30d")
+}
+SORTS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING["24h"]}
+SEARCH_FIRST_PAGE = search_sql(after=False)
+SEARCH_NEXT_PAGE = search_sql(after=True)
+_MAX_QUERY_LENGTH = 1000
+_MAX_TERMS = 16
+_MAX_TERM_LENGTH = 64
+
+
+def search_terms(text: str) -> tuple[str, ...]:
+    """dreamlust's SearchQuery.parse: runs of letters, marks and digits, lower-cased."""
+    spaced = "".join(
+        char if unicodedata.category(char)[0] in "LMN" else " "
+        for char in unicodedata.normalize("NFC", text)
+    )
+    words = (
+        word[:_MAX_TERM_LENGTH].lower()
+        for word in spaced.split()
+        if any(unicodedata.category(char)[0] in "LN" for char in word)
+    )
+    return tuple(dict.fromkeys(words))[:_MAX_TERMS]
+
+
+def search_ordering(terms: tuple[str, ...]) -> Ordering:
+    fingerprint = hashlib.sha256(" ".join(terms).encode()).hexdigest()
+    return Ordering(f"content:search:{fingerprint}", "hits.rank", "FLOAT", _number, "content_id")
+
+
+# --- Cursors: dreamlust's format (kit/pagination.py) ------------------------------------
+
+
+class BadRequest(Exception):
+    pass
+
+
+class Cursors:
+    def __init__(self, secret: bytes) -> None:
+        self._key = hmac.new(secret, b"dreamlust:cursor", hashlib.sha256).digest()
+
+    def _sign(self, scope: str, payload: bytes) -> bytes:
+        message = scope.encode() + b"\x00" + payload
+        return hmac.new(self._key, message, hashlib.sha256).digest()[:_SIGNATURE_BYTES]
+
+    def encode(self, ordering: Ordering, key: Any, id_: uuid.UUID) -> str:
+        first = key.isoformat() if isinstance(key, datetime) else key
+        payload = orjson.dumps([first, str(id_)])
+        return (
+            base64.urlsafe_b64encode(self._sign(ordering.scope, payload) + payload)
+            .rstrip(b"=")
+            .decode()
+        )
+
+    def decode(self, ordering: Ordering, cursor: str) -> tuple[Any, uuid.UUID]:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("The cursor is malformed.") from exc
+        signature, payload = raw[:_SIGNATURE_BYTES], raw[_SIGNATURE_BYTES:]
+        if not hmac.compare_digest(signature, self._sign(ordering.scope, payload)):
+            raise BadRequest("The cursor is not valid for this list.")
+        try:
+            key, id_ = orjson.loads(payload)
+            return ordering.from_json(key), uuid.UUID(id_)
+        except (ValueError, TypeError) as exc:
+            raise BadRequest("The cursor is malformed.") from exc
+
+
+# --- JSON: ContentRead as an anonymous viewer gets it ----------------------------------
+
+
+def _default(value: Any) -> str:
+    # asyncpg hands back its own UUID subclass, which orjson leaves to `default`.
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    content = orjson.dumps(body, default=_default, option=orjson.OPT_UTC_Z)
+    return Response(content, status, headers, media_type="application/json")
+
+
+def _problem(status: int, title: str, detail: str) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return Response(orjson.dumps(body), status, media_type="application/problem+json")
+
+
+Categories = dict[uuid.UUID, list[dict[str, str]]]
+Tags = dict[uuid.UUID, list[str]]
+
+
+def _item(row: asyncpg.Record, categories: Categories, tags: Tags) -> dict[str, Any]:
+    # Anonymous viewers never see NSFW (never blurred) and never own or bought anything,
+    # so premium items come locked, without their media.
+    locked = row["is_premium"]
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "description": row["description"],
+        "type": row["type"],
+        "status": row["status"],
+        "creator": {
+            "id": row["id_1"],
+            "handle": row["handle"],
+            "display_name": row["display_name"],
+            "avatar_url": row["avatar_url"],
+            "is_verified": row["is_verified"],
+        },
+        "categories": categories.get(row["id"], []),
+        "tags": tags.get(row["id"], []),
+        "media_url": None if locked else row["media_url"],
+        "thumbnail_url": row["thumbnail_url"],
+        "blur_placeholder": row["blur_placeholder"],
+        "media_type": row["media_type"],
+        "duration": row["duration"],
+        "file_size": row["file_size"],
+        "width": row["width"],
+        "height": row["height"],
+        "vr_projection": row["vr_projection"],
+        "vr_stereo_format": row["vr_stereo_format"],
+        "view_count": row["view_count"],
+        "like_count": row["like_count"],
+        "comment_count": row["comment_count"],
+        "share_count": row["share_count"],
+        "is_public": row["is_public"],
+        "is_nsfw": row["is_nsfw"],
+        "age_restricted": row["age_restricted"],
+        "allow_comments": row["allow_comments"],
+        "allow_downloads": row["allow_downloads"],
+        "is_premium": row["is_premium"],
+        "price": row["price"],
+        "currency": row["currency"],
+        "published_at": row["published_at"],
+        "scheduled_at": row["scheduled_at"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "version": row["version"],
+        "is_blurred": False,
+        "is_locked": locked,
+    }
+
+
+async def _cards(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> list[dict[str, Any]]:
+    """Rows with their categories and tags: the two IN-queries of dreamlust's selectinload."""
+    if not rows:
+        return []
+    ids = [row["id"] for row in rows]
+    in_list = _in_list(len(ids))
+    categories: Categories = {}
+    for c in await conn.fetch(CATEGORIES_SQL.format(ids=in_list), *ids):
+        categories.setdefault(c["content_id"], []).append({"slug": c["slug"], "name": c["name"]})
+    tags: Tags = {}
+    for t in await conn.fetch(TAGS_SQL.format(ids=in_list), *ids):
+        tags.setdefault(t["content_id"], []).append(t["name"])
+    return [_item(row, categories, tags) for row in rows]
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", str(DEFAULT_LIMIT))
+    try:
+        limit = int(raw)
+    except ValueError as exc:
+        raise BadRequest("limit must be an integer") from exc
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequest(f"limit must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+async def _page(
+    request: Request, ordering: Ordering, sql: tuple[str, str], params: Sequence[Any]
+) -> Response:
+    """A keyset page: `sql` is the statement for the first page and for the next ones."""
+    try:
+        limit = _limit(request)
+        cursor = request.query_params.get("cursor")
+        after = cursors(request).decode(ordering, cursor) if cursor else ()
+    except BadRequest as exc:
+        return _problem(400, "Bad Request", str(exc))
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(sql[1] if after else sql[0], *params, *after, limit + 1)
+        items = await _cards(conn, rows)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = cursors(request).encode(ordering, last[ordering.key], last[ordering.id_key])
+    return _json({"items": items[:limit], "next_cursor": next_cursor})
+
+
+async def _listing(request: Request, ordering: Ordering) -> Response:
+    params = (PUBLISHED, datetime.now(UTC), APPROVED)
+    return await _page(request, ordering, (ordering.first_page, ordering.next_page), params)
+
+
+def cursors(request: Request) -> Cursors:
+    codec: Cursors = request.app.state.cursors
+    return codec
+
+
+async def list_content(request: Request) -> Response:
+    ordering = SORTS.get(request.query_params.get("sort", "latest"))
+    if ordering is None:
+        return _problem(422, "Unprocessable Content", "sort: latest, popular or trending")
+    return await _listing(request, ordering)
+
+
+async def trending_content(request: Request) -> Response:
+    ordering = TRENDING.get(request.query_params.get("window", "24h"))
+    if ordering is None:
+        return _problem(422, "Unprocessable Content", "window: 24h, 7d or 30d")
+    return await _listing(request, ordering)
+
+
+async def read_content(request: Request) -> Response:
+    try:
+        content_id = uuid.UUID(request.path_params["content_id"])
+    except ValueError:
+        return _problem(422, "Unprocessable Content", "content_id is not a UUID")
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn, conn.transaction():
+        row = await conn.fetchrow(DETAIL_SQL, content_id, PUBLISHED, datetime.now(UTC), APPROVED)
+        if row is None:
+            return _problem(404, "Not Found", "No such content.")
+        items = await _cards(conn, [row])
+    return _json(items[0], headers={"ETag": f'"{row["version"]}"'})
+
+
+async def search(request: Request) -> Response:
+    text = request.query_params.get("q", "")
+    terms = search_terms(text)
+    if len(text) > _MAX_QUERY_LENGTH or not terms:
+        return _problem(422, "Unprocessable Content", "q needs at least one letter or digit.")
+    tsquery = " & ".join(f"{term}:*" for term in terms)
+    params = (*_SEARCH_WEIGHTS, "simple", tsquery, PUBLISHED, datetime.now(UTC), APPROVED)
+    sql = (SEARCH_FIRST_PAGE, SEARCH_NEXT_PAGE)
+    return await _page(request, search_ordering(terms), sql, params)
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    dsn = os.environ["BENCH_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    secret = os.environ["DREAMLUST_SECRET_KEY"].encode()
+    app.state.cursors = Cursors(secret)
+    app.state.pool = await asyncpg.create_pool(dsn, min_size=POOL_MIN, max_size=POOL_MAX)
+    try:
+        yield
+    finally:
+        await app.state.pool.close()
+
+
+app = Starlette(
+    routes=[
+        Route("/api/v1/content", list_content),
+        Route("/api/v1/content/trending", trending_content),
+        Route("/api/v1/content/{content_id}", read_content),
+        Route("/api/v1/search", search),
+    ],
+    lifespan=lifespan,
+)
