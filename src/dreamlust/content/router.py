@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from dreamlust.auth.dependencies import CreatorUser, Staff
 from dreamlust.content import service
@@ -28,6 +28,7 @@ from dreamlust.content.schemas import ContentCreate, ContentRead, ContentUpdate,
 from dreamlust.content.search import MAX_QUERY_LENGTH
 from dreamlust.content.trending import Window
 from dreamlust.creators import service as creators
+from dreamlust.creators.schemas import HandlePath
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
@@ -87,7 +88,7 @@ async def list_content(
 
 @router.get("/creators/{handle}/content", response_model=Page[ContentRead])
 async def list_creator_content(
-    handle: Annotated[str, Path(max_length=30), SingleLine],
+    handle: HandlePath,
     session: DbSession,
     viewer: ViewerDep,
     page: PageParams,

@@ -174,11 +174,7 @@ async def delete_content(session: AsyncSession, content: Content) -> None:
 async def restore_content(
     session: AsyncSession, content: Content, *, retention: timedelta
 ) -> Content:
-    if content.deleted_at is None:
-        raise Conflict("The content is not deleted.")
-    if content.deleted_at < utcnow() - retention:
-        raise Conflict("The content was deleted too long ago to be restored.")
-    await restore(session, content)
+    await restore(session, content, retention=retention, what="The content")
     await _count_live(session, content, +1)
     return content
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from dreamlust.auth.dependencies import CreatorUser, CurrentUser, OptionalUser, Staff
 from dreamlust.creators import service
@@ -13,6 +13,7 @@ from dreamlust.creators.schemas import (
     CreatorCreate,
     CreatorRead,
     CreatorUpdate,
+    HandlePath,
     StaffDecision,
     TierPrices,
 )
@@ -23,7 +24,6 @@ from dreamlust.models import Creator
 
 router = APIRouter(tags=["creators"])
 Decision = Literal["approve", "reject", "verify", "suspend"]
-HandlePath = Annotated[str, Path(max_length=30), SingleLine]
 CategoryFilter = Annotated[str | None, Query(max_length=100), SingleLine]
 
 

@@ -7,9 +7,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import AfterValidator, Field, StringConstraints
 
-from dreamlust.kit.schemas import Input, LongText, Name, Patch, Schema, ShortText, Url
+from dreamlust.kit.schemas import (
+    Input,
+    LongText,
+    Name,
+    Patch,
+    Schema,
+    ShortText,
+    SingleLine,
+    Url,
+)
 from dreamlust.kit.types import MONEY_QUANTUM
 from dreamlust.models.enums import CreatorStatus
 
@@ -55,6 +65,7 @@ def _canonical_handle(handle: str) -> str:
 Handle = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9_]{3,30}$"), AfterValidator(_canonical_handle)
 ]
+HandlePath = Annotated[str, Path(max_length=30), SingleLine]
 CategorySlugs = Annotated[
     list[Annotated[str, StringConstraints(max_length=100)]],
     Field(max_length=MAX_CREATOR_CATEGORIES),

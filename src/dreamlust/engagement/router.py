@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from dreamlust.auth.dependencies import CurrentUser
@@ -14,14 +13,13 @@ from dreamlust.content.dependencies import ViewerDep
 from dreamlust.content.presenter import present_page
 from dreamlust.content.schemas import ContentRead
 from dreamlust.creators import service as creators
-from dreamlust.creators.schemas import CreatorRead
+from dreamlust.creators.schemas import CreatorRead, HandlePath
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.engagement import service
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.schemas import Page, SingleLine
+from dreamlust.kit.schemas import Page
 
 router = APIRouter(tags=["engagement"])
-HandlePath = Annotated[str, Path(max_length=30), SingleLine]
 
 
 class LikeState(BaseModel):

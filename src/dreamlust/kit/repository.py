@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
-from dreamlust.errors import StaleVersion
+from dreamlust.errors import Conflict, StaleVersion
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.model import Base, SoftDeleteMixin, VersionedMixin
 from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator
@@ -101,6 +102,15 @@ async def soft_delete(session: AsyncSession, obj: SoftDeleteMixin) -> None:
     await session.flush()
 
 
-async def restore(session: AsyncSession, obj: SoftDeleteMixin) -> None:
+async def restore(
+    session: AsyncSession, obj: SoftDeleteMixin, *, retention: timedelta, what: str
+) -> None:
+    """Undo a soft delete made within the retention period (409 otherwise).
+
+    `what` names the row for the client ("The account", "The content" …)."""
+    if obj.deleted_at is None:
+        raise Conflict(f"{what} is not deleted.")
+    if obj.deleted_at < utcnow() - retention:
+        raise Conflict(f"{what} was deleted too long ago to be restored.")
     obj.deleted_at = None
     await session.flush()

@@ -7,7 +7,6 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.errors import Conflict, InvalidInput, NotFound
-from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import restore, soft_delete
 from dreamlust.models import Category, Tag, User
@@ -76,9 +75,7 @@ async def restore_category(
     category = await CategoryRepository(session).by_slug(slug, include_deleted=True)
     if category is None or category.deleted_at is None:
         raise NotFound("No deleted category has this slug.")
-    if category.deleted_at < utcnow() - retention:
-        raise Conflict("The category was deleted too long ago to be restored.")
-    await restore(session, category)
+    await restore(session, category, retention=retention, what="The category")
     await _audit(session, admin, "category.restore", category)
     return category
 

@@ -8,8 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.sessions import revoke_all_sessions
-from dreamlust.errors import Conflict, Forbidden, NotFound
-from dreamlust.kit.clock import utcnow
+from dreamlust.errors import Forbidden, NotFound
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, restore
 from dreamlust.models import User
@@ -69,11 +68,7 @@ async def restore_user(
     session: AsyncSession, admin: User, user_id: uuid.UUID, *, retention: timedelta
 ) -> User:
     user = await get_user(session, user_id)
-    if user.deleted_at is None:
-        raise Conflict("The account is not deleted.")
-    if user.deleted_at < utcnow() - retention:
-        raise Conflict("The account was deleted too long ago to be restored.")
-    await restore(session, user)
+    await restore(session, user, retention=retention, what="The account")
     await audit.record(
         session, actor_id=admin.id, action="user.restore", target_type="user", target_id=user.id
     )
