@@ -5,12 +5,11 @@ For GET /api/v1/content (latest, popular, trending), /content/trending, /content
 anonymous viewer (captured with bench/sql_capture.py; bench/run.py re-checks them on
 every run):
 
-    BEGIN
-    content LEFT JOIN creators (search: JOIN the ranked hits too), visibility filter,
-        keyset ORDER BY … LIMIT 21            (detail: WHERE content.id = $1)
-    categories IN-query  (one placeholder per row fetched, the 21st row included)
-    tags IN-query
-    COMMIT
+    content JOIN creators (search: JOIN the ranked hits too), visibility filter,
+        keyset ORDER BY … LIMIT 21            (detail: WHERE content.id = $3)
+        with categories and tags as JSON arrays from correlated subqueries
+
+one statement, outside any transaction (dreamlust reads in autocommit on PostgreSQL),
 
 and answers with the same JSON (`{"items": [...], "next_cursor": ...}`, ContentRead's
 fields in the same order), encoded with orjson. `next_cursor` is made exactly the way
@@ -59,36 +58,41 @@ APPROVED = "APPROVED"
 
 # --- The SQL, verbatim as dreamlust emits it (SQLAlchemy 2.1, asyncpg dialect) -----------
 
-_CONTENT_COLUMNS = (
-    "content.id, content.creator_id, content.title, content.description, content.type, "
-    "content.status, content.media_url, content.thumbnail_url, content.blur_placeholder, "
-    "content.media_type, content.duration, content.file_size, content.width, content.height, "
-    "content.vr_projection, content.vr_stereo_format, content.streaming_info, "
-    "content.view_count, content.like_count, content.comment_count, content.share_count, "
-    "content.trending_24h, content.trending_7d, content.trending_30d, content.is_public, "
-    "content.is_nsfw, content.age_restricted, content.allow_comments, content.allow_downloads, "
-    "content.is_premium, content.price, content.currency, content.published_at, "
-    "content.scheduled_at, content.updated_at, content.created_at, content.deleted_at, "
-    "content.version, "
+# A card: ContentRead's columns, the creator's summary, categories and tags as JSON arrays.
+_CARD_COLUMNS = (
+    "content.id AS id, content.title AS title, content.description AS description, "
+    "content.type AS type, content.status AS status, content.media_url AS media_url, "
+    "content.thumbnail_url AS thumbnail_url, content.blur_placeholder AS blur_placeholder, "
+    "content.media_type AS media_type, content.duration AS duration, "
+    "content.file_size AS file_size, content.width AS width, content.height AS height, "
+    "content.vr_projection AS vr_projection, content.vr_stereo_format AS vr_stereo_format, "
+    "content.view_count AS view_count, content.like_count AS like_count, "
+    "content.comment_count AS comment_count, content.share_count AS share_count, "
+    "content.is_public AS is_public, content.is_nsfw AS is_nsfw, "
+    "content.age_restricted AS age_restricted, content.allow_comments AS allow_comments, "
+    "content.allow_downloads AS allow_downloads, content.is_premium AS is_premium, "
+    "content.price AS price, content.currency AS currency, "
+    "content.published_at AS published_at, content.scheduled_at AS scheduled_at, "
+    "content.created_at AS created_at, content.updated_at AS updated_at, "
+    "content.version AS version, creators.id AS creator_id, "
+    "creators.handle AS creator_handle, creators.display_name AS creator_display_name, "
+    "creators.avatar_url AS creator_avatar_url, creators.is_verified AS creator_is_verified, "
+    "creators.user_id AS creator_user_id, "
+    "(SELECT coalesce(json_agg(json_build_object($1::VARCHAR, categories.slug, "
+    "$2::VARCHAR, categories.name) ORDER BY categories.sort_order, categories.name), '[]') "
+    "AS coalesce_1 \nFROM content_categories JOIN categories "
+    "ON categories.id = content_categories.category_id \n"
+    "WHERE content_categories.content_id = content.id AND categories.deleted_at IS NULL "
+    "AND categories.deleted_at IS NULL) AS categories, "
+    "(SELECT coalesce(json_agg(tags.name ORDER BY tags.name), '[]') AS coalesce_2 \n"
+    "FROM content_tags JOIN tags ON tags.id = content_tags.tag_id \n"
+    "WHERE content_tags.content_id = content.id) AS tags"
 )
-_CREATOR_COLUMNS = (
-    "creators_1.id AS id_1, creators_1.user_id, creators_1.display_name, "
-    "creators_1.handle, creators_1.avatar_url, creators_1.banner_url, creators_1.bio, "
-    "creators_1.location, creators_1.website, creators_1.status AS status_1, "
-    "creators_1.is_verified, creators_1.verified_at, creators_1.follower_count, "
-    "creators_1.subscriber_count, creators_1.content_count, creators_1.total_views, "
-    "creators_1.total_likes, creators_1.is_monetized, creators_1.payout_currency, "
-    "creators_1.tips_enabled, creators_1.price_basic, creators_1.price_premium, "
-    "creators_1.price_vip, creators_1.updated_at AS updated_at_1, "
-    "creators_1.created_at AS created_at_1, creators_1.deleted_at AS deleted_at_1, "
-    "creators_1.version AS version_1 "
+_JSON_KEYS = ("slug", "name")  # $1 and $2
+_FROM = (
+    " \nFROM content JOIN creators ON creators.id = content.creator_id "
+    "AND creators.deleted_at IS NULL "
 )
-_COLUMNS = _CONTENT_COLUMNS + _CREATOR_COLUMNS
-_CREATOR_JOIN = (
-    "LEFT OUTER JOIN creators AS creators_1 "
-    "ON creators_1.id = content.creator_id AND creators_1.deleted_at IS NULL "
-)
-_FROM = "\nFROM content " + _CREATOR_JOIN
 # `visibility.listed()` for an anonymous viewer: published, public, past its publish
 # time, from an approved live creator, neither NSFW nor age-restricted.
 _LISTED = (
@@ -99,47 +103,29 @@ _LISTED = (
     "AND creators.deleted_at IS NULL AND creators.deleted_at IS NULL)) "
     "AND content.is_nsfw IS false AND content.age_restricted IS false"
 )
-CATEGORIES_SQL = (
-    "SELECT content_categories.content_id, categories.id, categories.name, categories.slug, "
-    "categories.description, categories.icon, categories.color, categories.is_active, "
-    "categories.sort_order, categories.updated_at, categories.created_at, categories.deleted_at "
-    "\nFROM content_categories JOIN categories ON categories.id = content_categories.category_id "
-    "AND categories.deleted_at IS NULL \nWHERE content_categories.content_id IN ({ids}) "
-    "ORDER BY categories.sort_order, categories.name"
-)
-TAGS_SQL = (
-    "SELECT content_tags.content_id, tags.id, tags.name, tags.slug, tags.usage_count, "
-    "tags.created_at \nFROM content_tags JOIN tags ON tags.id = content_tags.tag_id "
-    "\nWHERE content_tags.content_id IN ({ids}) ORDER BY tags.name"
-)
 DETAIL_SQL = (
-    f"SELECT {_COLUMNS}{_FROM}\nWHERE content.id = $1::UUID AND "
-    f"{_LISTED.format(2, 3, 4)} AND content.deleted_at IS NULL"
+    f"SELECT {_CARD_COLUMNS}{_FROM}\nWHERE content.id = $3::UUID AND "
+    f"{_LISTED.format(4, 5, 6)} AND content.deleted_at IS NULL"
 )
 
 # GET /search: full-text matches ranked by ts_rank, then `listed()`; keyset on (rank, id).
 _SEARCH_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
-_SEARCH_FROM = (
-    "\nFROM content JOIN (SELECT content_search.content_id AS content_id, "
-    "ts_rank(CAST(ARRAY[$1::FLOAT, $2::FLOAT, $3::FLOAT, $4::FLOAT] AS REAL[]), "
-    "content_search.document, to_tsquery($5::REGCONFIG, $6::VARCHAR)) AS rank "
+_SEARCH_JOIN = (
+    "JOIN (SELECT content_search.content_id AS content_id, "
+    "ts_rank(CAST(ARRAY[$3::FLOAT, $4::FLOAT, $5::FLOAT, $6::FLOAT] AS REAL[]), "
+    "content_search.document, to_tsquery($7::REGCONFIG, $8::VARCHAR)) AS rank "
     "\nFROM content_search \nWHERE content_search.document @@ "
-    "to_tsquery($5::REGCONFIG, $6::VARCHAR)) AS hits ON hits.content_id = content.id "
-    + _CREATOR_JOIN
+    "to_tsquery($7::REGCONFIG, $8::VARCHAR)) AS hits ON hits.content_id = content.id "
 )
 
 
 def search_sql(*, after: bool) -> str:
-    keyset = "(hits.rank, hits.content_id) < ($10::FLOAT, $11::UUID) AND " if after else ""
+    keyset = "(hits.rank, hits.content_id) < ($12::FLOAT, $13::UUID) AND " if after else ""
     return (
-        f"SELECT {_CONTENT_COLUMNS}hits.rank, hits.content_id, {_CREATOR_COLUMNS}{_SEARCH_FROM}"
-        f"\nWHERE {_LISTED.format(7, 8, 9)} AND {keyset}content.deleted_at IS NULL "
-        f"ORDER BY hits.rank DESC, hits.content_id DESC \n LIMIT ${12 if after else 10}::INTEGER"
+        f"SELECT {_CARD_COLUMNS}, hits.rank, hits.content_id{_FROM}{_SEARCH_JOIN}"
+        f"\nWHERE {_LISTED.format(9, 10, 11)} AND {keyset}content.deleted_at IS NULL "
+        f"ORDER BY hits.rank DESC, hits.content_id DESC \n LIMIT ${14 if after else 12}::INTEGER"
     )
-
-
-def _in_list(count: int) -> str:
-    return ", ".join(f"${n}::UUID" for n in range(1, count + 1))
 
 
 @dataclass(frozen=True)
@@ -165,11 +151,11 @@ class Ordering:
         return self._sql(after=True)
 
     def _sql(self, *, after: bool) -> str:
-        keyset = f"({self.column}, content.id) < ($4::{self.cast}, $5::UUID) AND " if after else ""
+        keyset = f"({self.column}, content.id) < ($6::{self.cast}, $7::UUID) AND " if after else ""
         return (
-            f"SELECT {_COLUMNS}{_FROM}\nWHERE {_LISTED.format(1, 2, 3)} AND {keyset}"
+            f"SELECT {_CARD_COLUMNS}{_FROM}\nWHERE {_LISTED.format(3, 4, 5)} AND {keyset}"
             f"content.deleted_at IS NULL ORDER BY {self.column} DESC, content.id DESC \n"
-            f" LIMIT ${6 if after else 4}::INTEGER"
+            f" LIMIT ${8 if after else 6}::INTEGER"
         )
 
 
@@ -279,13 +265,10 @@ def _problem(status: int, title: str, detail: str) -> Response:
     return Response(orjson.dumps(body), status, media_type="application/problem+json")
 
 
-Categories = dict[uuid.UUID, list[dict[str, str]]]
-Tags = dict[uuid.UUID, list[str]]
-
-
-def _item(row: asyncpg.Record, categories: Categories, tags: Tags) -> dict[str, Any]:
+def _item(row: asyncpg.Record) -> dict[str, Any]:
     # Anonymous viewers never see NSFW (never blurred) and never own or bought anything,
-    # so premium items come locked, without their media.
+    # so premium items come locked, without their media. Categories and tags arrive as
+    # JSON text and go out as they are.
     locked = row["is_premium"]
     return {
         "id": row["id"],
@@ -294,14 +277,14 @@ def _item(row: asyncpg.Record, categories: Categories, tags: Tags) -> dict[str, 
         "type": row["type"],
         "status": row["status"],
         "creator": {
-            "id": row["id_1"],
-            "handle": row["handle"],
-            "display_name": row["display_name"],
-            "avatar_url": row["avatar_url"],
-            "is_verified": row["is_verified"],
+            "id": row["creator_id"],
+            "handle": row["creator_handle"],
+            "display_name": row["creator_display_name"],
+            "avatar_url": row["creator_avatar_url"],
+            "is_verified": row["creator_is_verified"],
         },
-        "categories": categories.get(row["id"], []),
-        "tags": tags.get(row["id"], []),
+        "categories": orjson.Fragment(row["categories"]),
+        "tags": orjson.Fragment(row["tags"]),
         "media_url": None if locked else row["media_url"],
         "thumbnail_url": row["thumbnail_url"],
         "blur_placeholder": row["blur_placeholder"],
@@ -334,21 +317,6 @@ def _item(row: asyncpg.Record, categories: Categories, tags: Tags) -> dict[str, 
     }
 
 
-async def _cards(conn: asyncpg.Connection, rows: Sequence[asyncpg.Record]) -> list[dict[str, Any]]:
-    """Rows with their categories and tags: the two IN-queries of dreamlust's selectinload."""
-    if not rows:
-        return []
-    ids = [row["id"] for row in rows]
-    in_list = _in_list(len(ids))
-    categories: Categories = {}
-    for c in await conn.fetch(CATEGORIES_SQL.format(ids=in_list), *ids):
-        categories.setdefault(c["content_id"], []).append({"slug": c["slug"], "name": c["name"]})
-    tags: Tags = {}
-    for t in await conn.fetch(TAGS_SQL.format(ids=in_list), *ids):
-        tags.setdefault(t["content_id"], []).append(t["name"])
-    return [_item(row, categories, tags) for row in rows]
-
-
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit", str(DEFAULT_LIMIT))
     try:
@@ -371,9 +339,9 @@ async def _page(
     except BadRequest as exc:
         return _problem(400, "Bad Request", str(exc))
     pool: asyncpg.Pool = request.app.state.pool
-    async with pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn:
         rows = await conn.fetch(sql[1] if after else sql[0], *params, *after, limit + 1)
-        items = await _cards(conn, rows)
+    items = [_item(row) for row in rows]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -382,7 +350,7 @@ async def _page(
 
 
 async def _listing(request: Request, ordering: Ordering) -> Response:
-    params = (PUBLISHED, datetime.now(UTC), APPROVED)
+    params = (*_JSON_KEYS, PUBLISHED, datetime.now(UTC), APPROVED)
     return await _page(request, ordering, (ordering.first_page, ordering.next_page), params)
 
 
@@ -411,12 +379,13 @@ async def read_content(request: Request) -> Response:
     except ValueError:
         return _problem(422, "Unprocessable Content", "content_id is not a UUID")
     pool: asyncpg.Pool = request.app.state.pool
-    async with pool.acquire() as conn, conn.transaction():
-        row = await conn.fetchrow(DETAIL_SQL, content_id, PUBLISHED, datetime.now(UTC), APPROVED)
-        if row is None:
-            return _problem(404, "Not Found", "No such content.")
-        items = await _cards(conn, [row])
-    return _json(items[0], headers={"ETag": f'"{row["version"]}"'})
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            DETAIL_SQL, *_JSON_KEYS, content_id, PUBLISHED, datetime.now(UTC), APPROVED
+        )
+    if row is None:
+        return _problem(404, "Not Found", "No such content.")
+    return _json(_item(row), headers={"ETag": f'"{row["version"]}"'})
 
 
 async def search(request: Request) -> Response:
@@ -425,7 +394,15 @@ async def search(request: Request) -> Response:
     if len(text) > _MAX_QUERY_LENGTH or not terms:
         return _problem(422, "Unprocessable Content", "q needs at least one letter or digit.")
     tsquery = " & ".join(f"{term}:*" for term in terms)
-    params = (*_SEARCH_WEIGHTS, "simple", tsquery, PUBLISHED, datetime.now(UTC), APPROVED)
+    params = (
+        *_JSON_KEYS,
+        *_SEARCH_WEIGHTS,
+        "simple",
+        tsquery,
+        PUBLISHED,
+        datetime.now(UTC),
+        APPROVED,
+    )
     sql = (SEARCH_FIRST_PAGE, SEARCH_NEXT_PAGE)
     return await _page(request, search_ordering(terms), sql, params)
 

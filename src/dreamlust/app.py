@@ -10,16 +10,19 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from dreamlust import __version__, health
 from dreamlust.auth import router as auth_router
+from dreamlust.comments import router as comments_router
 from dreamlust.config import Settings, get_settings
 from dreamlust.content import router as content_router
 from dreamlust.creators import router as creators_router
 from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.request_context import RequestIdMiddleware
+from dreamlust.playlists import router as playlists_router
 from dreamlust.runtime import Runtime
 from dreamlust.taxonomy import router as taxonomy_router
 from dreamlust.users import admin_router as users_admin_router
 from dreamlust.users import router as users_router
+from dreamlust.views import router as views_router
 
 API_PREFIX = "/api/v1"
 
@@ -34,6 +37,9 @@ def api_router() -> APIRouter:
     router.include_router(creators_router.router)
     router.include_router(content_router.router)
     router.include_router(engagement_router.router)
+    router.include_router(comments_router.router)
+    router.include_router(views_router.router)
+    router.include_router(playlists_router.router)
     return router
 
 

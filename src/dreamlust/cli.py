@@ -11,7 +11,6 @@ import uvicorn
 
 from dreamlust import migrate
 from dreamlust.config import Settings, get_settings
-from dreamlust.db import Database
 from dreamlust.kit.request_context import configure_logging
 
 app = typer.Typer(no_args_is_help=True, help="dreamlust: creator content platform backend.")
@@ -88,10 +87,27 @@ def seed(
 
 
 @app.command()
+def recount(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report drift; exit 1 if there is any.")
+    ] = False,
+) -> None:
+    """Rebuild every denormalized counter from the rows it counts; print the drift."""
+    from dreamlust.counters import recount as counters
+    from dreamlust.counters.report import drift_lines
+
+    drifts = asyncio.run(counters.run(get_settings(), check_only=check))
+    for line in drift_lines(drifts, corrected=not check):
+        typer.echo(line)
+    if check and any(drift.rows for drift in drifts):
+        raise typer.Exit(code=1)
+
+
+@app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run every job once and exit.")] = False,
 ) -> None:
-    """Run the periodic jobs: publish scheduled content, refresh trending scores."""
+    """Run the periodic jobs: publish scheduled content, flush buffered views, refresh trending."""
     settings = get_settings()
     configure_logging(settings.log_level)
     asyncio.run(migrate.upgrade(settings))
@@ -100,19 +116,20 @@ def worker(
 
 async def _work(settings: Settings, *, once: bool) -> None:
     from dreamlust.jobs import periodic
+    from dreamlust.runtime import Runtime
 
-    database = Database(settings)
+    runtime = Runtime.start(settings)
     try:
         if once:
-            await periodic.run_once(database, settings)
+            await periodic.run_once(runtime)
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
-        await periodic.run_forever(database, settings, stop)
+        await periodic.run_forever(runtime, stop)
     finally:
-        await database.dispose()
+        await runtime.close()
 
 
 @app.command("create-admin")

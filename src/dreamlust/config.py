@@ -55,6 +55,7 @@ class Settings(BaseSettings):
 
     db_pool_size: Annotated[int, Field(ge=1, le=200)] = 10
     db_max_overflow: Annotated[int, Field(ge=0, le=200)] = 10
+    db_pool_recycle_seconds: Annotated[int, Field(ge=60)] = 1800
     db_echo: bool = False
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 10_000
 
@@ -83,10 +84,14 @@ class Settings(BaseSettings):
     rate_limit_register: str = "10/hour"
     rate_limit_password_reset: str = "5/hour"  # noqa: S105 (a rate, not a secret)
     rate_limit_verification_resend: str = "3/hour"
+    rate_limit_comment: str = "10/minute"
     trusted_proxies: list[str] = []
 
     worker_schedule_seconds: Annotated[float, Field(gt=0)] = 15.0
     trending_refresh_seconds: Annotated[float, Field(gt=0)] = 300.0
+    view_dedup_minutes: Annotated[int, Field(gt=0)] = 30
+    view_flush_seconds: Annotated[float, Field(gt=0)] = 5.0
+    view_buffer_prefix: Annotated[str, Field(min_length=1)] = "dreamlust:views"
 
     log_level: str = "INFO"
     soft_delete_retention_days: Annotated[int, Field(ge=1)] = 30

@@ -3,6 +3,15 @@
 SQLite runs in WAL mode with foreign keys on and a busy timeout. Requests that may
 write open their transaction with `BEGIN IMMEDIATE`, so two writers queue on the
 write lock instead of failing when one tries to upgrade a stale read snapshot.
+
+On PostgreSQL, read-only sessions run in autocommit: under READ COMMITTED every
+statement takes its own snapshot whether or not it sits in a transaction, so BEGIN
+and COMMIT would only add two round trips to every read request.
+
+Connections are not pinged before use (a round trip per request); a connection the
+server dropped fails its statement once, and SQLAlchemy then invalidates the whole
+pool, so the next checkouts reconnect. `pool_recycle` retires connections before
+idle-timeouts of proxies between us and the server can cut them.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -33,6 +43,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url,
             echo=settings.db_echo,
+            json_deserializer=orjson.loads,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
         )
@@ -41,9 +52,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(
         settings.database_url,
         echo=settings.db_echo,
+        json_deserializer=orjson.loads,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
+        pool_recycle=settings.db_pool_recycle_seconds,
     )
 
 
@@ -73,7 +85,10 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
-        self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        reads = self.engine
+        if not settings.is_sqlite:
+            reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read_sessions = async_sessionmaker(reads, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(
             self.engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
         )

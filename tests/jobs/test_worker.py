@@ -7,12 +7,11 @@ import httpx
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.config import Settings
-from dreamlust.db import Database
 from dreamlust.jobs import periodic
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Content, Creator
 from dreamlust.models.enums import ContentStatus
+from dreamlust.runtime import Runtime
 from tests.fixtures.factories import make_content, make_creator
 
 
@@ -30,7 +29,7 @@ async def _schedule(session: AsyncSession, count: int) -> Creator:
 
 
 async def test_scheduled_content_goes_live_exactly_once_with_two_workers(
-    client: httpx.AsyncClient, session: AsyncSession, database: Database, settings: Settings
+    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
 ) -> None:
     creator = await _schedule(session, 12)
     creator_id = creator.id
@@ -39,8 +38,8 @@ async def test_scheduled_content_goes_live_exactly_once_with_two_workers(
     await session.execute(update(Content).values(scheduled_at=utcnow() - timedelta(seconds=1)))
     await session.commit()
     await asyncio.gather(
-        periodic.release_scheduled_content(database, settings),
-        periodic.release_scheduled_content(database, settings),
+        periodic.release_scheduled_content(runtime),
+        periodic.release_scheduled_content(runtime),
     )
 
     listed = (await client.get("/api/v1/content", params={"limit": 100})).json()["items"]
@@ -56,11 +55,9 @@ async def test_scheduled_content_goes_live_exactly_once_with_two_workers(
     assert versions == {2}
 
 
-async def test_content_scheduled_for_later_waits(
-    session: AsyncSession, database: Database, settings: Settings
-) -> None:
+async def test_content_scheduled_for_later_waits(session: AsyncSession, runtime: Runtime) -> None:
     await _schedule(session, 2)
-    await periodic.run_once(database, settings)
+    await periodic.run_once(runtime)
     drafts = await session.scalar(select(func.count()).where(Content.status == ContentStatus.DRAFT))
     await session.commit()
     assert drafts == 2

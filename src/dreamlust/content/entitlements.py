@@ -6,29 +6,46 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.visibility import Viewer
-from dreamlust.models import Content, ContentPurchase, Subscription
+from dreamlust.models import ContentPurchase, Subscription
 from dreamlust.models.enums import SubscriptionStatus
 
 
-def _owns(content: Content, viewer: Viewer) -> bool:
-    return viewer.user_id is not None and content.creator.user_id == viewer.user_id
+class PremiumItem(NamedTuple):
+    id: uuid.UUID
+    creator_id: uuid.UUID
+    owner_id: uuid.UUID  # the creator's user
+
+
+def _owns(owner_id: uuid.UUID, viewer: Viewer) -> bool:
+    return viewer.user_id is not None and owner_id == viewer.user_id
+
+
+def access(
+    viewer: Viewer, *, is_nsfw: bool, is_premium: bool, owner_id: uuid.UUID, unlocked: bool
+) -> tuple[bool, bool]:
+    """(blurred, locked): whether this viewer gets the item behind its blur placeholder,
+    and whether its media stay out of reach. Owners and staff get everything whole."""
+    own = _owns(owner_id, viewer) or viewer.is_staff
+    blurred = is_nsfw and viewer.blurs_nsfw and not own
+    locked = is_premium and not (own or unlocked)
+    return blurred, locked
 
 
 async def unlocked(
-    session: AsyncSession, viewer: Viewer, items: Sequence[Content], now: datetime
+    session: AsyncSession, viewer: Viewer, premium: Sequence[PremiumItem], now: datetime
 ) -> set[uuid.UUID]:
-    """Ids of the premium items among `items` whose media this viewer may play."""
-    premium = [item for item in items if item.is_premium]
+    """Ids of the `premium` items whose media this viewer may play."""
     if not premium or viewer.user_id is None:
         return set()
     if viewer.is_staff:
         return {item.id for item in premium}
-    granted = {item.id for item in premium if _owns(item, viewer)}
+    granted = {item.id for item in premium if _owns(item.owner_id, viewer)}
     others = [item for item in premium if item.id not in granted]
     if not others:
         return granted
@@ -54,7 +71,3 @@ async def unlocked(
     )
     granted.update(item.id for item in others if item.creator_id in subscribed)
     return granted
-
-
-def is_owner(content: Content, viewer: Viewer) -> bool:
-    return _owns(content, viewer)

@@ -11,6 +11,7 @@ from sqlalchemy import Row, Select, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from dreamlust.content import search
+from dreamlust.content.cards import select_cards
 from dreamlust.content.search import SearchQuery
 from dreamlust.content.trending import Window
 from dreamlust.content.visibility import Viewer, listed, owned_by, viewable
@@ -105,28 +106,41 @@ class ContentRepository(Repository[Content]):
             stmt = stmt.execution_options(**{INCLUDE_DELETED: True})
         return await self.one_or_none(stmt)
 
-    def listing(self, viewer: Viewer, now: datetime, filters: ContentFilter) -> Select[Content]:
-        return self._filtered(self.select().where(listed(viewer, now)), filters)
+    @property
+    def dialect(self) -> str:
+        return self.session.get_bind().dialect.name
+
+    async def card_by_id(
+        self, content_id: uuid.UUID, viewer: Viewer, now: datetime
+    ) -> Row[Any] | None:
+        """The item's card, if this viewer may open it."""
+        stmt = select_cards(self.dialect).where(Content.id == content_id, viewable(viewer, now))
+        row: Row[Any] | None = (await self.session.execute(stmt)).one_or_none()
+        return row
+
+    def listing(self, viewer: Viewer, now: datetime, filters: ContentFilter) -> Select[Any]:
+        """Cards of what discovery shows this viewer, filtered."""
+        return self._filtered(select_cards(self.dialect).where(listed(viewer, now)), filters)
 
     def of_creator(
         self, creator_id: uuid.UUID, viewer: Viewer, now: datetime, *, everything: bool
-    ) -> Select[Content]:
-        """A creator's content: all of it (not deleted) for its owner and staff."""
-        stmt = self.select().where(Content.creator_id == creator_id)
+    ) -> Select[Any]:
+        """Cards of a creator's content: all of it (not deleted) for its owner and staff."""
+        stmt = select_cards(self.dialect).where(Content.creator_id == creator_id)
         if not everything:
             stmt = stmt.where(listed(viewer, now))
-        return stmt.options(*READ_OPTIONS)
+        return stmt
 
     def searching(
         self, query: SearchQuery, viewer: Viewer, now: datetime, content_type: ContentType | None
     ) -> tuple[Select[Any], Ordering]:
-        """Listed content matching `query`, as (content, rank, id) rows, and their ranking."""
-        matches = search.hits(self.session.get_bind().dialect.name, query)
+        """Cards of listed content matching `query`, each with its rank, and their ranking."""
+        matches = search.hits(self.dialect, query)
         stmt = (
-            select(Content, matches.c.rank, matches.c.content_id)
+            select_cards(self.dialect)
+            .add_columns(matches.c.rank, matches.c.content_id)
             .join(matches, matches.c.content_id == Content.id)
             .where(listed(viewer, now))
-            .options(*READ_OPTIONS)
         )
         if content_type is not None:
             stmt = stmt.where(Content.type == content_type)
@@ -141,12 +155,11 @@ class ContentRepository(Repository[Content]):
         paginator: Paginator,
         *,
         content_type: ContentType | None = None,
-    ) -> KeysetPage[Content]:
+    ) -> KeysetPage[Row[Any]]:
         stmt, ordering = self.searching(query, viewer, now, content_type)
-        rows = await self.page_rows(stmt, ordering, request, paginator)
-        return rows.map(_content_of)
+        return await self.page_rows(stmt, ordering, request, paginator)
 
-    def _filtered(self, stmt: Select[Content], filters: ContentFilter) -> Select[Content]:
+    def _filtered(self, stmt: Select[Any], filters: ContentFilter) -> Select[Any]:
         if filters.type is not None:
             stmt = stmt.where(Content.type == filters.type)
         if filters.vr is not None:
@@ -170,7 +183,7 @@ class ContentRepository(Repository[Content]):
                     .where(Tag.name == filters.tag)
                 )
             )
-        return stmt.options(*READ_OPTIONS)
+        return stmt
 
     async def release_due(
         self, now: datetime, status: ContentStatus
@@ -198,8 +211,3 @@ class ContentRepository(Repository[Content]):
             .execution_options(synchronize_session=False)
         )
         return [(row.id, row.creator_id) for row in result]
-
-
-def _content_of(row: Row[Any]) -> Content:
-    content: Content = row[0]
-    return content

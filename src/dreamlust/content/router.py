@@ -8,14 +8,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response, status
 
 from dreamlust.auth.dependencies import CreatorUser, Staff
-from dreamlust.content import service
+from dreamlust.content import cards, service
 from dreamlust.content.dependencies import (
     DeletedContent,
     ManagedContent,
     OwnedContent,
     ViewerDep,
 )
-from dreamlust.content.presenter import present_one, present_page
+from dreamlust.content.presenter import present_one
 from dreamlust.content.repository import (
     LATEST,
     NEWEST_CREATED,
@@ -69,7 +69,7 @@ async def list_content(
     creator: Filter = None,
     is_vr: bool | None = None,
     sort: Sort = "latest",
-) -> Page[ContentRead]:
+) -> Response:
     creator_id = None
     if creator is not None:
         creator_id = (await creators.public_profile(session, creator, None)).id
@@ -82,8 +82,8 @@ async def list_content(
     )
     repository = ContentRepository(session)
     stmt = repository.listing(viewer, utcnow(), filters)
-    result = await repository.page(stmt, _ORDERINGS[sort], page, paginator)
-    return await present_page(session, result, viewer)
+    result = await repository.page_rows(stmt, _ORDERINGS[sort], page, paginator)
+    return await cards.page_response(session, result, viewer)
 
 
 @router.get("/creators/{handle}/content", response_model=Page[ContentRead])
@@ -94,15 +94,15 @@ async def list_creator_content(
     page: PageParams,
     paginator: PaginatorDep,
     sort: Sort = "latest",
-) -> Page[ContentRead]:
+) -> Response:
     """A creator's visible content; to its owner and staff, all of it, newest first."""
     creator = await creators.public_profile(session, handle, viewer.user)
     everything = viewer.is_staff or creator.user_id == viewer.user_id
     repository = ContentRepository(session)
     stmt = repository.of_creator(creator.id, viewer, utcnow(), everything=everything)
     ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
-    result = await repository.page(stmt, ordering, page, paginator)
-    return await present_page(session, result, viewer)
+    result = await repository.page_rows(stmt, ordering, page, paginator)
+    return await cards.page_response(session, result, viewer)
 
 
 @router.get("/content/trending", response_model=Page[ContentRead])
@@ -113,12 +113,12 @@ async def trending_content(
     paginator: PaginatorDep,
     window: Window = Window.DAY,
     type: ContentType | None = None,
-) -> Page[ContentRead]:
+) -> Response:
     """What is hot now: time-decayed engagement over the window, served from an index."""
     repository = ContentRepository(session)
     stmt = repository.listing(viewer, utcnow(), ContentFilter(type=type))
-    result = await repository.page(stmt, TRENDING[window], page, paginator)
-    return await present_page(session, result, viewer)
+    result = await repository.page_rows(stmt, TRENDING[window], page, paginator)
+    return await cards.page_response(session, result, viewer)
 
 
 @router.get("/search", response_model=Page[ContentRead])
@@ -129,19 +129,17 @@ async def search_content(
     page: PageParams,
     paginator: PaginatorDep,
     type: ContentType | None = None,
-) -> Page[ContentRead]:
+) -> Response:
     """Content matching every word of `q` (as prefixes), best match first."""
     result = await service.search(session, viewer, q, page, paginator, content_type=type)
-    return await present_page(session, result, viewer)
+    return await cards.page_response(session, result, viewer)
 
 
 @router.get("/content/{content_id}", response_model=ContentRead)
-async def read_content(
-    content_id: uuid.UUID, session: DbSession, viewer: ViewerDep, response: Response
-) -> ContentRead:
-    content = await service.viewable(session, content_id, viewer)
-    set_etag(response, content)
-    return await present_one(session, content, viewer)
+async def read_content(content_id: uuid.UUID, session: DbSession, viewer: ViewerDep) -> Response:
+    return await cards.detail_response(
+        session, await service.card(session, content_id, viewer), viewer
+    )
 
 
 @router.patch("/content/{content_id}", response_model=ContentRead)

@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
@@ -55,6 +55,14 @@ async def create_content(session: AsyncSession, creator: Creator, data: ContentC
     await TagRepository(session).change_usage((tag.id for tag in content.tags), +1)
     await search_index.reindex(session, [content.id])
     return content
+
+
+async def card(session: AsyncSession, content_id: uuid.UUID, viewer: Viewer) -> Row[Any]:
+    """The item's card, if this viewer may open it; 404 otherwise."""
+    row = await ContentRepository(session).card_by_id(content_id, viewer, utcnow())
+    if row is None:
+        raise NotFound("No such content.")
+    return row
 
 
 async def viewable(session: AsyncSession, content_id: uuid.UUID, viewer: Viewer) -> Content:
@@ -112,8 +120,8 @@ async def search(
     paginator: Paginator,
     *,
     content_type: ContentType | None = None,
-) -> KeysetPage[Content]:
-    """What this viewer may discover that matches `text`, best match first."""
+) -> KeysetPage[Row[Any]]:
+    """Cards of what this viewer may discover that matches `text`, best match first."""
     query = SearchQuery.parse(text)
     if not query.terms:
         raise InvalidInput("q needs at least one letter or digit.", loc=("query", "q"))

@@ -93,6 +93,7 @@ def approved_creators() -> ColumnElement[bool]:
             Creator.status == CreatorStatus.APPROVED,
             Creator.deleted_at.is_(None),
         )
+        .correlate(Content)  # only the item: a card query joins creators too
         .exists()
     )
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from dreamlust.config import Settings
 from dreamlust.content import service as content
 from dreamlust.content import trending
-from dreamlust.db import Database
 from dreamlust.kit.clock import utcnow
+from dreamlust.runtime import Runtime
+from dreamlust.views import service as views
 
 logger = logging.getLogger(__name__)
 
@@ -26,41 +27,49 @@ logger = logging.getLogger(__name__)
 class Job:
     name: str
     interval_seconds: float
-    run: Callable[[Database, Settings], Awaitable[None]]
+    run: Callable[[Runtime], Awaitable[None]]
 
 
-async def release_scheduled_content(database: Database, settings: Settings) -> None:
-    async with database.transaction() as session:
-        released = await content.release_scheduled(session, settings, utcnow())
+async def release_scheduled_content(runtime: Runtime) -> None:
+    async with runtime.database.transaction() as session:
+        released = await content.release_scheduled(session, runtime.settings, utcnow())
     if released:
         logger.info("released %d scheduled content item(s)", released)
 
 
-async def refresh_trending(database: Database, _settings: Settings) -> None:
-    async with database.transaction() as session:
+async def flush_views(runtime: Runtime) -> None:
+    """Move the views buffered in Redis into the database (nothing to do without Redis)."""
+    flushed = await views.flush_buffered(runtime)
+    if flushed:
+        logger.info("flushed %d buffered view(s)", flushed)
+
+
+async def refresh_trending(runtime: Runtime) -> None:
+    async with runtime.database.transaction() as session:
         await trending.refresh_all(session, utcnow())
 
 
 def jobs(settings: Settings) -> list[Job]:
     return [
         Job("release-scheduled", settings.worker_schedule_seconds, release_scheduled_content),
+        Job("flush-views", settings.view_flush_seconds, flush_views),
         Job("refresh-trending", settings.trending_refresh_seconds, refresh_trending),
     ]
 
 
-async def run_once(database: Database, settings: Settings) -> None:
+async def run_once(runtime: Runtime) -> None:
     """Run every job once, in order (for cron, or to catch up by hand)."""
-    for job in jobs(settings):
-        await job.run(database, settings)
+    for job in jobs(runtime.settings):
+        await job.run(runtime)
 
 
-async def run_forever(database: Database, settings: Settings, stop: asyncio.Event) -> None:
+async def run_forever(runtime: Runtime, stop: asyncio.Event) -> None:
     """Run each job at its interval until `stop` is set."""
-    next_run = {job.name: 0.0 for job in jobs(settings)}
+    next_run = {job.name: 0.0 for job in jobs(runtime.settings)}
     while not stop.is_set():
-        for job in jobs(settings):
+        for job in jobs(runtime.settings):
             if time.monotonic() >= next_run[job.name]:
-                await _run_logged(job, database, settings)
+                await _run_logged(job, runtime)
                 next_run[job.name] = time.monotonic() + job.interval_seconds
         wake = min(next_run.values()) - time.monotonic()
         try:
@@ -69,10 +78,10 @@ async def run_forever(database: Database, settings: Settings, stop: asyncio.Even
             continue
 
 
-async def _run_logged(job: Job, database: Database, settings: Settings) -> None:
+async def _run_logged(job: Job, runtime: Runtime) -> None:
     started = time.perf_counter()
     try:
-        await job.run(database, settings)
+        await job.run(runtime)
     except Exception:  # one failed run must not stop the worker; it is retried next time
         logger.exception("job %s failed", job.name)
         return

@@ -37,6 +37,7 @@ class Limit(StrEnum):
     REGISTER = "register"
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a name, not a password)
     VERIFICATION_RESEND = "verification_resend"
+    COMMENT = "comment"
 
     @property
     def setting(self) -> str:

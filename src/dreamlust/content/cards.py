@@ -1,0 +1,168 @@
+"""Content cards: how every content list and the content detail are read and answered.
+
+A card is one row: the columns `ContentRead` shows, the creator's summary joined, and the
+item's categories and tags aggregated into JSON arrays by correlated subqueries, so a
+page of any size (or one item) is ONE statement. The rows never become ORM objects and
+the answer never goes through a response model: each row becomes a plain dict, and the
+page is encoded once with orjson, in exactly the JSON that `ContentRead` describes (a
+test holds the two to the same bytes). On a read-heavy platform this is the path nearly
+every request takes, and object loading plus model validation would cost it several
+times what the database does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from fastapi import Response
+from sqlalchemy import JSON, ColumnElement, Row, Select, func, literal_column, select, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamlust.content.entitlements import PremiumItem, access, unlocked
+from dreamlust.content.schemas import ContentRead
+from dreamlust.content.visibility import Viewer
+from dreamlust.kit.clock import utcnow
+from dreamlust.kit.pagination import KeysetPage
+from dreamlust.kit.preconditions import etag
+from dreamlust.models import Category, Content, Creator, Tag, content_categories, content_tags
+
+_COMPOSED = ("creator", "categories", "tags", "is_blurred", "is_locked")
+COLUMN_FIELDS = tuple(name for name in ContentRead.model_fields if name not in _COMPOSED)
+_CREATOR_FIELDS = ("id", "handle", "display_name", "avatar_url", "is_verified")
+_CREATOR_PREFIX = "creator_"
+_OWNER = "creator_user_id"
+
+
+def _categories(dialect: str) -> ColumnElement[Any]:
+    """The item's live categories as a JSON array of {slug, name}, in display order."""
+    joined = content_categories.join(Category, Category.id == content_categories.c.category_id)
+    of_item = (content_categories.c.content_id == Content.id, Category.deleted_at.is_(None))
+    if dialect == "postgresql":
+        entry = func.json_build_object("slug", Category.slug, "name", Category.name)
+        array = func.json_agg(aggregate_order_by(entry, Category.sort_order, Category.name))
+        return (
+            select(func.coalesce(array, literal_column("'[]'")))
+            .select_from(joined)
+            .where(*of_item)
+            .scalar_subquery()
+        )
+    ordered = (
+        select(Category.slug, Category.name)
+        .select_from(joined)
+        .where(*of_item)
+        .order_by(Category.sort_order, Category.name)
+        .correlate(Content)
+        .subquery()
+    )
+    entry = func.json_object("slug", ordered.c.slug, "name", ordered.c.name)
+    return select(func.json_group_array(entry)).scalar_subquery()
+
+
+def _tags(dialect: str) -> ColumnElement[Any]:
+    """The item's tag names as a JSON array, alphabetically."""
+    joined = content_tags.join(Tag, Tag.id == content_tags.c.tag_id)
+    of_item = content_tags.c.content_id == Content.id
+    if dialect == "postgresql":
+        array = func.json_agg(aggregate_order_by(Tag.name, Tag.name))
+        return (
+            select(func.coalesce(array, literal_column("'[]'")))
+            .select_from(joined)
+            .where(of_item)
+            .scalar_subquery()
+        )
+    ordered = (
+        select(Tag.name).select_from(joined).where(of_item).order_by(Tag.name).correlate(Content)
+    ).subquery()
+    return select(func.json_group_array(ordered.c.name)).scalar_subquery()
+
+
+def card_columns(dialect: str) -> list[ColumnElement[Any]]:
+    """What a card selects; `select_from(card_source())` supplies the join."""
+    return [
+        *(getattr(Content, name).label(name) for name in COLUMN_FIELDS),
+        *(getattr(Creator, name).label(_CREATOR_PREFIX + name) for name in _CREATOR_FIELDS),
+        Creator.user_id.label(_OWNER),
+        type_coerce(_categories(dialect), JSON).label("categories"),
+        type_coerce(_tags(dialect), JSON).label("tags"),
+    ]
+
+
+def select_cards(dialect: str) -> Select[Any]:
+    """Cards of content with its creator; callers add visibility, filters and order."""
+    return select(*card_columns(dialect)).join_from(
+        Content, Creator, Creator.id == Content.creator_id
+    )
+
+
+def _premium(rows: Sequence[Row[Any]]) -> list[PremiumItem]:
+    return [
+        PremiumItem(row.id, row.creator_id, getattr(row, _OWNER)) for row in rows if row.is_premium
+    ]
+
+
+def card(row: Row[Any], viewer: Viewer, *, unlocked: bool) -> dict[str, Any]:
+    """The row as `ContentRead` shows it to this viewer: blurred, locked or whole."""
+    fields = row._mapping
+    blurred, locked = access(
+        viewer,
+        is_nsfw=fields["is_nsfw"],
+        is_premium=fields["is_premium"],
+        owner_id=fields[_OWNER],
+        unlocked=unlocked,
+    )
+    item = {name: fields[name] for name in COLUMN_FIELDS}
+    item["creator"] = {name: fields[_CREATOR_PREFIX + name] for name in _CREATOR_FIELDS}
+    item["categories"] = fields["categories"]
+    item["tags"] = fields["tags"]
+    withhold(item, blurred=blurred, locked=locked)
+    # The field order of ContentRead, so the answer reads the same as the schema.
+    return {name: item[name] for name in ContentRead.model_fields}
+
+
+def withhold(item: dict[str, Any], *, blurred: bool, locked: bool) -> None:
+    """Take out of a card what this viewer may not have, and say so."""
+    item["is_blurred"] = blurred
+    item["is_locked"] = locked
+    if blurred:  # the blur placeholder stands in for the picture and the media
+        item["media_url"] = None
+        item["thumbnail_url"] = None
+    if locked:
+        item["media_url"] = None
+
+
+async def cards(
+    session: AsyncSession, rows: Sequence[Row[Any]], viewer: Viewer
+) -> list[dict[str, Any]]:
+    granted = await unlocked(session, viewer, _premium(rows), utcnow())
+    return [card(row, viewer, unlocked=row.id in granted) for row in rows]
+
+
+def _json_default(value: object) -> str:
+    # Decimal money as text, like pydantic; asyncpg's own UUID subclass as text.
+    if isinstance(value, Decimal | uuid.UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_response(body: object, headers: Mapping[str, str] | None = None) -> Response:
+    encoded = orjson.dumps(body, default=_json_default, option=orjson.OPT_UTC_Z)
+    return Response(encoded, headers=headers, media_type="application/json")
+
+
+async def page_response(
+    session: AsyncSession, page: KeysetPage[Row[Any]], viewer: Viewer
+) -> Response:
+    """A page of cards as `Page[ContentRead]` JSON."""
+    items = await cards(session, page.items, viewer)
+    return json_response({"items": items, "next_cursor": page.next_cursor})
+
+
+async def detail_response(session: AsyncSession, row: Row[Any], viewer: Viewer) -> Response:
+    """One card as `ContentRead` JSON, with its version as the ETag."""
+    [item] = await cards(session, [row], viewer)
+    return json_response(item, headers={"ETag": etag(row.version)})

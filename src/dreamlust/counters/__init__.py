@@ -1,0 +1,1 @@
+"""The denormalized counters: what each one counts, and `dreamlust recount` to rebuild them."""

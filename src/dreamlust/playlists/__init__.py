@@ -1,0 +1,1 @@
+"""Playlists: ordered, dense collections of content that users keep, public or private."""

@@ -1,0 +1,141 @@
+"""Every query on views: recording them, counting them, and a user's watch history.
+
+Counters move by `col = col + n`, by exactly the number of view rows that were really
+inserted, so `content.view_count` stays the number of the item's view rows and
+`creators.total_views` that of all the creator's items (deleted ones included).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, Subquery, case, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamlust.kit.pagination import Ordering, SortKey
+from dreamlust.kit.soft_delete import INCLUDE_DELETED
+from dreamlust.kit.upsert import insert_or_ignore
+from dreamlust.models import Content, Creator, User, View
+
+
+class ViewRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def lock_viewer(self, content_id: uuid.UUID, viewer_hash: str) -> None:
+        """Queue concurrent requests of one viewer for one item until this transaction ends.
+
+        Without it, two identical requests on PostgreSQL could both find no recent view and
+        both count. SQLite needs nothing: its write transactions already run one at a time.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        digest = hashlib.blake2b(
+            content_id.bytes + viewer_hash.encode(), digest_size=8, usedforsecurity=False
+        ).digest()
+        key = int.from_bytes(digest, "big", signed=True)
+        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+
+    async def seen_since(self, content_id: uuid.UUID, viewer_hash: str, since: datetime) -> bool:
+        found = await self.session.scalar(
+            select(View.id)
+            .where(
+                View.content_id == content_id,
+                View.viewer_hash == viewer_hash,
+                View.created_at > since,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
+        """Insert view rows, skipping ids already stored; the content id of each one inserted."""
+        if not rows:
+            return []
+        result = await self.session.execute(
+            insert_or_ignore(self.session, View).values(list(rows)).returning(View.content_id)
+        )
+        return list(result.scalars())
+
+    async def add_counts(
+        self, per_content: Counter[uuid.UUID], per_creator: Counter[uuid.UUID]
+    ) -> None:
+        """Add views to the items' and their creators' counters: one UPDATE for each table.
+
+        Creators first, like the likes do, so that the two never wait on each other in
+        opposite orders.
+        """
+        if per_creator:
+            await self.session.execute(
+                update(Creator)
+                .where(Creator.id.in_(per_creator))
+                .values(total_views=Creator.total_views + case(per_creator, value=Creator.id))
+                .execution_options(synchronize_session=False)
+            )
+        if per_content:
+            await self.session.execute(
+                update(Content)
+                .where(Content.id.in_(per_content))
+                .values(view_count=Content.view_count + case(per_content, value=Content.id))
+                .execution_options(synchronize_session=False)
+            )
+
+    async def creators_of(self, content_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+        """The creator of each item that still exists (deleted or not).
+
+        On PostgreSQL the rows stay locked against removal until the transaction ends, so
+        the views inserted for them cannot lose their content in between.
+        """
+        rows = await self.session.execute(
+            select(Content.id, Content.creator_id)
+            .where(Content.id.in_(content_ids))
+            .with_for_update(key_share=True)
+            .execution_options(**{INCLUDE_DELETED: True})
+        )
+        return dict(rows.all())
+
+    async def existing_users(self, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        if not user_ids:
+            return set()
+        found = await self.session.scalars(
+            select(User.id)
+            .where(User.id.in_(user_ids))
+            .with_for_update(key_share=True)
+            .execution_options(**{INCLUDE_DELETED: True})
+        )
+        return set(found)
+
+    def latest_per_content(self, user_id: uuid.UUID) -> Subquery:
+        """Each item the user watched, with the time of their latest view of it."""
+        return (
+            select(View.content_id, func.max(View.created_at).label("watched_at"))
+            .where(View.user_id == user_id)
+            .group_by(View.content_id)
+            .subquery("watched")
+        )
+
+    def watched(self, latest: Subquery) -> Select[Any]:
+        """The items of `latest_per_content`, each with its sort keys beside it."""
+        return select(Content, latest.c.watched_at, latest.c.content_id).join(
+            latest, latest.c.content_id == Content.id
+        )
+
+    async def detach_user(self, user_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(View)
+            .where(View.user_id == user_id)
+            .values(user_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def newest_watched_first(latest: Subquery) -> Ordering:
+    return Ordering(
+        scope="history:newest",
+        keys=(SortKey(latest.c.watched_at), SortKey(latest.c.content_id)),
+    )
