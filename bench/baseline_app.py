@@ -137,6 +137,7 @@ class Ordering:
     cast: str
     from_json: Callable[[Any], Any]
     id_key: str = "id"
+    shown: bool = True  # a card shows the sort key; if not, it is selected after the card
 
     @property
     def key(self) -> str:
@@ -152,8 +153,9 @@ class Ordering:
 
     def _sql(self, *, after: bool) -> str:
         keyset = f"({self.column}, content.id) < ($6::{self.cast}, $7::UUID) AND " if after else ""
+        columns = _CARD_COLUMNS if self.shown else f"{_CARD_COLUMNS}, {self.column}"
         return (
-            f"SELECT {_CARD_COLUMNS}{_FROM}\nWHERE {_LISTED.format(3, 4, 5)} AND {keyset}"
+            f"SELECT {columns}{_FROM}\nWHERE {_LISTED.format(3, 4, 5)} AND {keyset}"
             f"content.deleted_at IS NULL ORDER BY {self.column} DESC, content.id DESC \n"
             f" LIMIT ${8 if after else 6}::INTEGER"
         )
@@ -176,7 +178,9 @@ LATEST = Ordering(
 )
 POPULAR = Ordering("content:popular", "content.view_count", "BIGINT", _integer)
 TRENDING = {
-    window: Ordering(f"content:trending:{window}", f"content.trending_{window}", "FLOAT", _number)
+    window: Ordering(
+        f"content:trending:{window}", f"content.trending_{window}", "FLOAT", _number, shown=False
+    )
     for window in ("24h", "7d", "30d")
 }
 SORTS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING["24h"]}

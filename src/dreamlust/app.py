@@ -30,12 +30,13 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     """Every `/api/v1` route; each domain adds its own router here."""
     router = APIRouter(prefix=API_PREFIX)
+    # A request is matched against the routes in order: the most requested come first.
+    router.include_router(content_router.router)
     router.include_router(auth_router.router)
     router.include_router(users_router.router)
     router.include_router(users_admin_router.router)
     router.include_router(taxonomy_router.router)
     router.include_router(creators_router.router)
-    router.include_router(content_router.router)
     router.include_router(engagement_router.router)
     router.include_router(comments_router.router)
     router.include_router(views_router.router)

@@ -355,7 +355,7 @@ async def test_the_search_query_is_served_by_the_full_text_index(session: AsyncS
     # No item matches: the plan is then that of the one statement sent (a match would
     # add the statements that load its categories and tags).
     repository = ContentRepository(session)
-    stmt, ordering = repository.searching(SearchQuery.parse("moor"), Viewer(), utcnow(), None)
+    stmt, ordering = repository.searching(SearchQuery.parse("moor"), Viewer(), None)
     paginator = Paginator(CursorCodec(b"secret"))
 
     plan = await query_plan(session, paginator.apply(stmt, ordering, PageRequest()))

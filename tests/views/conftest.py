@@ -57,6 +57,8 @@ class ViewsApp:
 
 
 MakeViewsApp = Callable[..., Awaitable[ViewsApp]]
+# Settings that shape the engine: the application then gets an engine of its own.
+_ENGINE_SETTINGS = frozenset({"sqlite_busy_timeout_ms", "db_pool_size", "db_max_overflow"})
 
 
 async def _test_redis_url() -> str:
@@ -91,7 +93,12 @@ async def make_views_app(
                     "view_buffer_prefix": f"dreamlust-test:views:{uuid.uuid4().hex}",
                     **overrides,
                 }
-            runtime = Runtime.start(settings.model_copy(update=overrides), database=database)
+            own_settings = settings.model_copy(update=overrides)
+            own_database = database
+            if overrides.keys() & _ENGINE_SETTINGS:
+                own_database = Database(own_settings)
+                stack.push_async_callback(own_database.dispose)
+            runtime = Runtime.start(own_settings, database=own_database)
             if runtime.redis is not None:
                 stack.push_async_callback(_forget_buffer, runtime)
             app = create_app(runtime.settings, runtime=runtime)

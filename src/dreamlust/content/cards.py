@@ -12,6 +12,7 @@ times what the database does.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -19,7 +20,17 @@ from typing import Any
 
 import orjson
 from fastapi import Response
-from sqlalchemy import JSON, ColumnElement, Row, Select, func, literal_column, select, type_coerce
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,10 +103,17 @@ def card_columns(dialect: str) -> list[ColumnElement[Any]]:
     ]
 
 
+@functools.cache
 def select_cards(dialect: str) -> Select[Any]:
-    """Cards of content with its creator; callers add visibility, filters and order."""
-    return select(*card_columns(dialect)).join_from(
-        Content, Creator, Creator.id == Content.creator_id
+    """Cards of live content with its live creator; callers add visibility, filters and
+    order. Built once per dialect (a statement is immutable: each `.where()` makes a new
+    one)."""
+    return (
+        select(*card_columns(dialect))
+        .join_from(
+            Content, Creator, and_(Creator.id == Content.creator_id, Creator.deleted_at.is_(None))
+        )
+        .where(Content.deleted_at.is_(None))
     )
 
 
@@ -107,7 +125,7 @@ def _premium(rows: Sequence[Row[Any]]) -> list[PremiumItem]:
 
 def card(row: Row[Any], viewer: Viewer, *, unlocked: bool) -> dict[str, Any]:
     """The row as `ContentRead` shows it to this viewer: blurred, locked or whole."""
-    fields = row._mapping
+    fields = row._asdict()
     blurred, locked = access(
         viewer,
         is_nsfw=fields["is_nsfw"],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,7 +16,7 @@ from dreamlust.content import search
 from dreamlust.content.cards import select_cards
 from dreamlust.content.search import SearchQuery
 from dreamlust.content.trending import Window
-from dreamlust.content.visibility import Viewer, listed, owned_by, viewable
+from dreamlust.content.visibility import AT_EXECUTION, Viewer, listed, owned_by, viewable
 from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator, SortKey
 from dreamlust.kit.repository import Repository
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
@@ -27,6 +29,7 @@ from dreamlust.models import (
     content_tags,
 )
 from dreamlust.models.enums import ContentStatus, ContentType
+from dreamlust.users.preferences import NsfwPolicy
 
 TRENDING = {
     window: Ordering(
@@ -110,37 +113,52 @@ class ContentRepository(Repository[Content]):
     def dialect(self) -> str:
         return self.session.get_bind().dialect.name
 
-    async def card_by_id(
-        self, content_id: uuid.UUID, viewer: Viewer, now: datetime
-    ) -> Row[Any] | None:
+    async def card_page(
+        self, stmt: Select[Any], ordering: Ordering, request: PageRequest, paginator: Paginator
+    ) -> KeysetPage[Row[Any]]:
+        """A page of cards; a sort key a card does not show (a trending score) is selected
+        beside it, for the cursor."""
+        shown = set(stmt.selected_columns.keys())
+        missing = [key.column for key in ordering.keys if key.name not in shown]
+        paged = paginator.apply(stmt.add_columns(*missing), ordering, request)
+        return paginator.page(await self._card_rows(paged), ordering, request)
+
+    async def card_by_id(self, content_id: uuid.UUID, viewer: Viewer) -> Row[Any] | None:
         """The item's card, if this viewer may open it."""
-        stmt = select_cards(self.dialect).where(Content.id == content_id, viewable(viewer, now))
-        row: Row[Any] | None = (await self.session.execute(stmt)).one_or_none()
-        return row
+        rows = await self._card_rows(
+            _viewable_cards(self.dialect, viewer).where(Content.id == content_id)
+        )
+        return rows[0] if rows else None
 
-    def listing(self, viewer: Viewer, now: datetime, filters: ContentFilter) -> Select[Any]:
+    async def _card_rows(self, stmt: Select[Any]) -> Sequence[Row[Any]]:
+        """Card statements run on the session's connection as plain SQL: they state every
+        condition themselves (soft delete included), and skip the ORM's execution path."""
+        connection = await self.session.connection()
+        rows: Sequence[Row[Any]] = (await connection.execute(stmt)).all()
+        return rows
+
+    def listing(self, viewer: Viewer, filters: ContentFilter) -> Select[Any]:
         """Cards of what discovery shows this viewer, filtered."""
-        return self._filtered(select_cards(self.dialect).where(listed(viewer, now)), filters)
+        return self._filtered(_listed_cards(self.dialect, *_shape(viewer)), filters)
 
-    def of_creator(
-        self, creator_id: uuid.UUID, viewer: Viewer, now: datetime, *, everything: bool
-    ) -> Select[Any]:
+    def of_creator(self, creator_id: uuid.UUID, viewer: Viewer, *, everything: bool) -> Select[Any]:
         """Cards of a creator's content: all of it (not deleted) for its owner and staff."""
-        stmt = select_cards(self.dialect).where(Content.creator_id == creator_id)
-        if not everything:
-            stmt = stmt.where(listed(viewer, now))
-        return stmt
+        cards = (
+            select_cards(self.dialect)
+            if everything
+            else _listed_cards(self.dialect, *_shape(viewer))
+        )
+        return cards.where(Content.creator_id == creator_id)
 
     def searching(
-        self, query: SearchQuery, viewer: Viewer, now: datetime, content_type: ContentType | None
+        self, query: SearchQuery, viewer: Viewer, content_type: ContentType | None
     ) -> tuple[Select[Any], Ordering]:
         """Cards of listed content matching `query`, each with its rank, and their ranking."""
         matches = search.hits(self.dialect, query)
         stmt = (
-            select_cards(self.dialect)
+            _listed_cards(self.dialect, *_shape(viewer))
             .add_columns(matches.c.rank, matches.c.content_id)
             .join(matches, matches.c.content_id == Content.id)
-            .where(listed(viewer, now))
         )
         if content_type is not None:
             stmt = stmt.where(Content.type == content_type)
@@ -150,14 +168,13 @@ class ContentRepository(Repository[Content]):
         self,
         query: SearchQuery,
         viewer: Viewer,
-        now: datetime,
         request: PageRequest,
         paginator: Paginator,
         *,
         content_type: ContentType | None = None,
     ) -> KeysetPage[Row[Any]]:
-        stmt, ordering = self.searching(query, viewer, now, content_type)
-        return await self.page_rows(stmt, ordering, request, paginator)
+        stmt, ordering = self.searching(query, viewer, content_type)
+        return await self.card_page(stmt, ordering, request, paginator)
 
     def _filtered(self, stmt: Select[Any], filters: ContentFilter) -> Select[Any]:
         if filters.type is not None:
@@ -211,3 +228,26 @@ class ContentRepository(Repository[Content]):
             .execution_options(synchronize_session=False)
         )
         return [(row.id, row.creator_id) for row in result]
+
+
+# Card statements are built once per dialect and kind of viewer, then only narrowed per
+# request: building the SQL expression costs a request more than the database does.
+
+
+def _shape(viewer: Viewer) -> tuple[NsfwPolicy, bool]:
+    """What of a viewer decides what discovery shows them."""
+    return viewer.nsfw_policy, viewer.is_adult
+
+
+@functools.cache
+def _listed_cards(dialect: str, nsfw_policy: NsfwPolicy, is_adult: bool) -> Select[Any]:
+    shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy)
+    return select_cards(dialect).where(listed(shape, AT_EXECUTION))
+
+
+def _viewable_cards(dialect: str, viewer: Viewer) -> Select[Any]:
+    if viewer.is_staff:
+        return select_cards(dialect)
+    if viewer.user_id is None:  # nothing of their own: what is listed for them
+        return _listed_cards(dialect, *_shape(viewer))
+    return select_cards(dialect).where(viewable(viewer, AT_EXECUTION))

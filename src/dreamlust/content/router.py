@@ -30,7 +30,6 @@ from dreamlust.content.trending import Window
 from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import HandlePath
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
-from dreamlust.kit.clock import utcnow
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models.enums import ContentType
@@ -81,8 +80,8 @@ async def list_content(
         creator_id=creator_id,
     )
     repository = ContentRepository(session)
-    stmt = repository.listing(viewer, utcnow(), filters)
-    result = await repository.page_rows(stmt, _ORDERINGS[sort], page, paginator)
+    stmt = repository.listing(viewer, filters)
+    result = await repository.card_page(stmt, _ORDERINGS[sort], page, paginator)
     return await cards.page_response(session, result, viewer)
 
 
@@ -99,9 +98,9 @@ async def list_creator_content(
     creator = await creators.public_profile(session, handle, viewer.user)
     everything = viewer.is_staff or creator.user_id == viewer.user_id
     repository = ContentRepository(session)
-    stmt = repository.of_creator(creator.id, viewer, utcnow(), everything=everything)
+    stmt = repository.of_creator(creator.id, viewer, everything=everything)
     ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
-    result = await repository.page_rows(stmt, ordering, page, paginator)
+    result = await repository.card_page(stmt, ordering, page, paginator)
     return await cards.page_response(session, result, viewer)
 
 
@@ -116,8 +115,8 @@ async def trending_content(
 ) -> Response:
     """What is hot now: time-decayed engagement over the window, served from an index."""
     repository = ContentRepository(session)
-    stmt = repository.listing(viewer, utcnow(), ContentFilter(type=type))
-    result = await repository.page_rows(stmt, TRENDING[window], page, paginator)
+    stmt = repository.listing(viewer, ContentFilter(type=type))
+    result = await repository.card_page(stmt, TRENDING[window], page, paginator)
     return await cards.page_response(session, result, viewer)
 
 

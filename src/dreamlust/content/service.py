@@ -59,7 +59,7 @@ async def create_content(session: AsyncSession, creator: Creator, data: ContentC
 
 async def card(session: AsyncSession, content_id: uuid.UUID, viewer: Viewer) -> Row[Any]:
     """The item's card, if this viewer may open it; 404 otherwise."""
-    row = await ContentRepository(session).card_by_id(content_id, viewer, utcnow())
+    row = await ContentRepository(session).card_by_id(content_id, viewer)
     if row is None:
         raise NotFound("No such content.")
     return row
@@ -126,7 +126,7 @@ async def search(
     if not query.terms:
         raise InvalidInput("q needs at least one letter or digit.", loc=("query", "q"))
     return await ContentRepository(session).search(
-        query, viewer, utcnow(), page, paginator, content_type=content_type
+        query, viewer, page, paginator, content_type=content_type
     )
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, false, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from dreamlust.kit.clock import utcnow
+from dreamlust.kit.types import UTCDateTime
 from dreamlust.models import Content, Creator, User
 from dreamlust.models.enums import ContentStatus, CreatorStatus, UserRole
 from dreamlust.users.preferences import NsfwPolicy, Preferences
@@ -104,7 +106,13 @@ def owned_by(viewer: Viewer) -> ColumnElement[bool]:
     return Content.creator_id.in_(select(Creator.id).where(Creator.user_id == viewer.user_id))
 
 
-def listed(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
+# "Now" as the moment a statement runs: a statement built once and kept can still ask
+# whether an item's publish time has passed.
+AT_EXECUTION: BindParameter[datetime] = bindparam("now", callable_=utcnow, type_=UTCDateTime())
+Moment = datetime | BindParameter[datetime]
+
+
+def listed(viewer: Viewer, now: Moment) -> ColumnElement[bool]:
     """What discovery (lists, feeds, trending, search) shows this viewer."""
     conditions = [
         Content.status == ContentStatus.PUBLISHED,
@@ -119,7 +127,7 @@ def listed(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
     return and_(*conditions)
 
 
-def viewable(viewer: Viewer, now: datetime) -> ColumnElement[bool]:
+def viewable(viewer: Viewer, now: Moment) -> ColumnElement[bool]:
     """What this viewer may open: what is listed, plus their own, plus anything for staff."""
     if viewer.is_staff:
         return true()

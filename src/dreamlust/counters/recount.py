@@ -20,10 +20,12 @@ corrected, or none is.
   the writer left. No concurrent increment is lost or counted twice.
 - `--check` reads one snapshot (REPEATABLE READ, READ ONLY on PostgreSQL) and writes
   nothing.
-What the database cannot show is not covered: view increments still buffered in Redis
-make `content.view_count` and `creators.total_views` look behind their rows, and the
-recount would count them twice once the flush lands; flush the buffer and stop the
-worker before a recount (a `--check` then reports that lag as drift).
+Views buffered in Redis are neither rows nor counted until the worker's flush stores
+both in one transaction, so they cause no drift. Counters are corrected in the order of
+`COUNTERS`: creators, then content, then comments, the order in which likes, views and
+comments lock them. A writer taking another order (deleting content moves tags before
+its creator) may still deadlock with a recount that corrects both; PostgreSQL then
+aborts one of them, and the recount can simply be run again.
 """
 
 from __future__ import annotations

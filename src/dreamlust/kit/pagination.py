@@ -15,6 +15,7 @@ import hmac
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -59,8 +60,9 @@ class Ordering:
         """The row's values for the sort keys (ORM object or row, by attribute name)."""
         return [getattr(row, key.name) for key in self.keys]
 
-    def order_by(self) -> list[ColumnElement[Any]]:
-        return [key.column.desc() if key.descending else key.column.asc() for key in self.keys]
+    @cached_property
+    def order_by(self) -> tuple[ColumnElement[Any], ...]:
+        return tuple(key.column.desc() if key.descending else key.column.asc() for key in self.keys)
 
     def after(self, raw_values: Sequence[Any]) -> ColumnElement[bool]:
         """Rows strictly after the row with these key values, in this ordering.
@@ -174,7 +176,7 @@ class Paginator:
     def apply(self, stmt: Select[Any], ordering: Ordering, page: PageRequest) -> Select[Any]:
         if page.cursor:
             stmt = stmt.where(ordering.after(self.codec.decode(ordering, page.cursor)))
-        return stmt.order_by(*ordering.order_by()).limit(page.limit + 1)
+        return stmt.order_by(*ordering.order_by).limit(page.limit + 1)
 
     def page(self, rows: Sequence[T], ordering: Ordering, page: PageRequest) -> KeysetPage[T]:
         """Cut the `limit + 1` rows fetched by `apply` into a page and its next cursor."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dreamlust.kit.model import (
@@ -56,6 +56,10 @@ class Like(IdMixin, CreatedAtMixin, Base):
     )
 
 
+_TOP_LEVEL = text("parent_id IS NULL")
+_PINNED = text("is_pinned")
+
+
 class Comment(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
     __tablename__ = "comments"
 
@@ -81,8 +85,34 @@ class Comment(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
     __table_args__ = (
         Index("ix_comments_content_id_created_at", "content_id", "created_at"),
         Index("ix_comments_user_id_created_at", "user_id", "created_at"),
-        Index("ix_comments_parent_id_created_at", "parent_id", "created_at"),
+        # The lists' orderings after the columns they test for equality, ending with the
+        # id, so every page of a thread comes out of an index in order.
         Index(
-            "ix_comments_content_id_is_pinned_created_at", "content_id", "is_pinned", "created_at"
+            "ix_comments_top_level_newest",
+            "content_id",
+            "is_pinned",
+            "created_at",
+            "id",
+            postgresql_where=_TOP_LEVEL,
+            sqlite_where=_TOP_LEVEL,
+        ),
+        Index(
+            "ix_comments_top_level_top",
+            "content_id",
+            "is_pinned",
+            "like_count",
+            "created_at",
+            "id",
+            postgresql_where=_TOP_LEVEL,
+            sqlite_where=_TOP_LEVEL,
+        ),
+        Index("ix_comments_parent_id_created_at_id", "parent_id", "created_at", "id"),
+        # At most one pinned comment per item, whatever races the application loses.
+        Index(
+            "uq_comments_content_id_pinned",
+            "content_id",
+            unique=True,
+            postgresql_where=_PINNED,
+            sqlite_where=_PINNED,
         ),
     )

@@ -14,9 +14,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Subquery, case, func, select, update
+from sqlalchemy import Select, Subquery, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.content.visibility import Viewer, viewable
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.kit.upsert import insert_or_ignore
@@ -52,6 +53,44 @@ class ViewRepository:
             .limit(1)
         )
         return found is not None
+
+    async def creator_of_viewable(
+        self, content_id: uuid.UUID, viewer: Viewer, now: datetime
+    ) -> uuid.UUID | None:
+        """The item's creator, if the viewer may open the item."""
+        return await self.session.scalar(
+            select(Content.creator_id).where(Content.id == content_id, viewable(viewer, now))
+        )
+
+    async def add_counted(self, row: dict[str, Any], creator_id: uuid.UUID, now: datetime) -> None:
+        """Store one view and count it on its item and the item's creator.
+
+        Every view of a hot item waits for the item's and creator's rows, so they are locked
+        last, just before the commit. On PostgreSQL the three writes are one statement: the
+        creator is locked first (as likes do, so that the two never wait on each other in
+        opposite orders), then the item; the view's foreign key check, which runs at the end
+        of the statement, finds the item already locked by this transaction instead of
+        adding one more to the item's shared lock list.
+        """
+        if self.session.get_bind().dialect.name != "postgresql":
+            await self.add_counts(Counter({row["content_id"]: 1}), Counter({creator_id: 1}))
+            await self.insert_new([row])
+            return
+        creator = (
+            update(Creator)
+            .where(Creator.id == creator_id)
+            .values(total_views=Creator.total_views + 1, updated_at=now)
+            .returning(Creator.id)
+            .cte("counted_creator")
+        )
+        view = insert(View).values(row).returning(View.id).cte("inserted_view")
+        await self.session.execute(
+            update(Content)
+            .where(Content.id == row["content_id"], select(creator.c.id).exists())
+            .values(view_count=Content.view_count + 1, updated_at=now)
+            .add_cte(creator, view)
+            .execution_options(synchronize_session=False)
+        )
 
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
         """Insert view rows, skipping ids already stored; the content id of each one inserted."""

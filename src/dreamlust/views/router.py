@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Body, status
 
 from dreamlust.auth.dependencies import CurrentUser
-from dreamlust.content import service as content_service
 from dreamlust.content.dependencies import ViewerDep
 from dreamlust.content.presenter import present_page
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
@@ -35,10 +34,9 @@ async def record_view(
     buffer: ViewBufferDep,
     body: Annotated[ViewCreate | None, Body()] = None,
 ) -> ViewRecorded:
-    content = await content_service.viewable(session, content_id, viewer)
     duration = body.duration if body is not None else None
     counted = await service.record_view(
-        session, settings, buffer, content, watcher, duration, utcnow()
+        session, settings, buffer, content_id, viewer, watcher, duration, utcnow()
     )
     return ViewRecorded(counted=counted)
 

@@ -14,6 +14,7 @@ as they were. On the Redis path a view buffered when the history is cleared (at 
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamlust.config import Settings
 from dreamlust.content.repository import READ_OPTIONS
 from dreamlust.content.visibility import Viewer, viewable
-from dreamlust.errors import ServiceUnavailable
+from dreamlust.errors import NotFound, ServiceUnavailable
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import Repository
@@ -50,16 +51,21 @@ async def record_view(
     session: AsyncSession,
     settings: Settings,
     buffer: ViewBuffer | None,
-    content: Content,
+    content_id: uuid.UUID,
+    viewer: Viewer,
     watcher: Watcher,
     duration: int | None,
     now: datetime,
 ) -> bool:
-    """Count a view of `content` unless this watcher was counted within the window; whether
-    it was counted."""
+    """Count a view of the item unless this watcher was counted within the window; whether
+    it was counted. 404 when the viewer may not open the item."""
+    views = ViewRepository(session)
+    creator_id = await views.creator_of_viewable(content_id, viewer, now)
+    if creator_id is None:
+        raise NotFound("No such content.")
     view = BufferedView(
         id=new_id(),
-        content_id=content.id,
+        content_id=content_id,
         user_id=watcher.user_id,
         viewer_hash=watcher.viewer_hash,
         user_agent=watcher.user_agent,
@@ -69,16 +75,10 @@ async def record_view(
     window = timedelta(minutes=settings.view_dedup_minutes)
     if buffer is not None:
         return await _buffer(buffer, view, window)
-    views = ViewRepository(session)
-    await views.lock_viewer(content.id, watcher.viewer_hash)
-    if await views.seen_since(content.id, watcher.viewer_hash, now - window):
+    await views.lock_viewer(content_id, watcher.viewer_hash)
+    if await views.seen_since(content_id, watcher.viewer_hash, now - window):
         return False
-    # Counters before the row: the row's foreign key share-locks the item, and on a hot
-    # item many transactions holding that share while queueing for the counter's row lock
-    # cost PostgreSQL a growing shared-lock list per update. Holding the row lock first,
-    # the key check is free.
-    await views.add_counts(Counter({content.id: 1}), Counter({content.creator_id: 1}))
-    await views.insert_new([view.row(user_exists=True)])
+    await views.add_counted(view.row(user_exists=True), creator_id, now)
     return True
 
 
