@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-engagement clean
 
 install: $(STAMP)
 
@@ -35,3 +35,8 @@ clean:
 # BENCH_ARGS passes options, e.g. make bench BENCH_ARGS="--rounds 3 --only latest".
 bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Recording views and toggling likes on one hot item against a minimal baseline
+# (needs the bench database of `make bench`, and Redis; see bench/README.md).
+bench-engagement: install
+	$(BIN)/python bench/engagement.py $(BENCH_ARGS)

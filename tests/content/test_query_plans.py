@@ -20,6 +20,7 @@ from dreamlust.content.repository import (
     NEWEST_CREATED,
     POPULAR,
     TRENDING,
+    CardQuery,
     ContentFilter,
     ContentRepository,
 )
@@ -88,6 +89,22 @@ def assert_read_in_order(plan: str, table: str, indexes: set[str], backend: str)
         assert "ORDER BY" not in plan, plan
 
 
+async def explain_cards(
+    session: AsyncSession,
+    runtime: Runtime,
+    ordering: Ordering,
+    build: Callable[[PageRequest], CardQuery],
+) -> list[str]:
+    """The plans of a card list's first page and of a page after a cursor, as served."""
+    plans = []
+    for page in pages(runtime, ordering):
+        query = build(page)
+        plans.append(
+            await query_plan(session, query.statement, params=query.params, subqueries=False)
+        )
+    return plans
+
+
 async def explain_each(
     session: AsyncSession,
     runtime: Runtime,
@@ -114,8 +131,11 @@ async def test_the_content_list_is_read_in_order_from_an_index(
 ) -> None:
     repository = ContentRepository(session)
 
-    plans = await explain_each(
-        session, runtime, ordering, lambda: repository.listing(viewer, filters)
+    plans = await explain_cards(
+        session,
+        runtime,
+        ordering,
+        lambda page: repository.listing(viewer, filters, ordering, page, runtime.paginator),
     )
 
     for plan in plans:
@@ -135,8 +155,11 @@ async def test_the_content_list_of_one_creator_is_read_in_order_from_an_index(
     repository = ContentRepository(session)
     one_creator = ContentFilter(type=content_type, creator_id=uuid.uuid4())
 
-    plans = await explain_each(
-        session, runtime, ordering, lambda: repository.listing(Viewer(), one_creator)
+    plans = await explain_cards(
+        session,
+        runtime,
+        ordering,
+        lambda page: repository.listing(Viewer(), one_creator, ordering, page, runtime.paginator),
     )
 
     for plan in plans:
@@ -158,13 +181,15 @@ async def test_a_creators_content_page_is_read_in_order_from_an_index(
     """GET /creators/{handle}/content: the public's sorts, and everything, newest created
     first, for the creator and staff."""
     repository = ContentRepository(session)
-    creator_id = uuid.uuid4()
+    mine = ContentFilter(creator_id=uuid.uuid4())
 
-    plans = await explain_each(
+    plans = await explain_cards(
         session,
         runtime,
         ordering,
-        lambda: repository.of_creator(creator_id, Viewer(), everything=everything),
+        lambda page: repository.listing(
+            Viewer(), mine, ordering, page, runtime.paginator, everything=everything
+        ),
     )
 
     for plan in plans:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Content, Creator, View
 from dreamlust.models.enums import ContentStatus, UserRole
+from tests.conftest import StatementCounter
 from tests.fixtures.accounts import headers_for, make_account
 from tests.fixtures.factories import make_content, make_creator, make_user
 from tests.views.conftest import MakeViewsApp, ViewsApp
@@ -222,3 +223,16 @@ async def test_content_the_viewer_may_not_see_is_not_found(
     await views_app.flush()
     assert await counts(session, draft) == (1, 1, 1)
     assert (await counts(session, deleted))[:2] == (0, 0)
+
+
+async def test_only_the_direct_path_writes_to_the_database_per_request(
+    views_app: ViewsApp, session: AsyncSession, count_statements: StatementCounter
+) -> None:
+    content = await _published(session)
+    count_statements.statements.clear()
+
+    assert await _view(views_app, content)
+
+    verbs = {statement.split()[0].upper() for statement in count_statements.statements}
+    writes = verbs & {"INSERT", "UPDATE", "DELETE", "WITH"}
+    assert bool(writes) is not views_app.buffered

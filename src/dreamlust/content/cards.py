@@ -47,6 +47,7 @@ COLUMN_FIELDS = tuple(name for name in ContentRead.model_fields if name not in _
 _CREATOR_FIELDS = ("id", "handle", "display_name", "avatar_url", "is_verified")
 _CREATOR_PREFIX = "creator_"
 _OWNER = "creator_user_id"
+_FIELD_ORDER = tuple(ContentRead.model_fields)
 
 
 def _categories(dialect: str) -> ColumnElement[Any]:
@@ -133,13 +134,10 @@ def card(row: Row[Any], viewer: Viewer, *, unlocked: bool) -> dict[str, Any]:
         owner_id=fields[_OWNER],
         unlocked=unlocked,
     )
-    item = {name: fields[name] for name in COLUMN_FIELDS}
-    item["creator"] = {name: fields[_CREATOR_PREFIX + name] for name in _CREATOR_FIELDS}
-    item["categories"] = fields["categories"]
-    item["tags"] = fields["tags"]
-    withhold(item, blurred=blurred, locked=locked)
-    # The field order of ContentRead, so the answer reads the same as the schema.
-    return {name: item[name] for name in ContentRead.model_fields}
+    fields["creator"] = {name: fields[_CREATOR_PREFIX + name] for name in _CREATOR_FIELDS}
+    withhold(fields, blurred=blurred, locked=locked)
+    # ContentRead's fields in its order, so the answer reads the same as the schema.
+    return {name: fields[name] for name in _FIELD_ORDER}
 
 
 def withhold(item: dict[str, Any], *, blurred: bool, locked: bool) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, select, update
+from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from dreamlust.content import search
@@ -74,6 +74,35 @@ class ContentFilter:
     tag: str | None = None
     creator_id: uuid.UUID | None = None
 
+    @property
+    def shape(self) -> tuple[bool, bool | None, bool, bool, bool]:
+        """Which filters are set (and `vr`, which changes the SQL itself)."""
+        return (
+            self.type is not None,
+            self.vr,
+            self.category is not None,
+            self.tag is not None,
+            self.creator_id is not None,
+        )
+
+    @property
+    def params(self) -> dict[str, Any]:
+        values = {
+            "type": self.type,
+            "category": self.category,
+            "tag": self.tag,
+            "creator_id": self.creator_id,
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class CardQuery:
+    """A card statement and the values of its bind parameters."""
+
+    statement: Select[Any]
+    params: dict[str, Any] = field(default_factory=dict)
+
 
 class ContentRepository(Repository[Content]):
     model = Content
@@ -114,41 +143,45 @@ class ContentRepository(Repository[Content]):
         return self.session.get_bind().dialect.name
 
     async def card_page(
-        self, stmt: Select[Any], ordering: Ordering, request: PageRequest, paginator: Paginator
+        self, query: CardQuery, ordering: Ordering, request: PageRequest, paginator: Paginator
     ) -> KeysetPage[Row[Any]]:
-        """A page of cards; a sort key a card does not show (a trending score) is selected
-        beside it, for the cursor."""
-        shown = set(stmt.selected_columns.keys())
-        missing = [key.column for key in ordering.keys if key.name not in shown]
-        paged = paginator.apply(stmt.add_columns(*missing), ordering, request)
-        return paginator.page(await self._card_rows(paged), ordering, request)
+        return paginator.page(await self._card_rows(query), ordering, request)
 
     async def card_by_id(self, content_id: uuid.UUID, viewer: Viewer) -> Row[Any] | None:
         """The item's card, if this viewer may open it."""
-        rows = await self._card_rows(
-            _viewable_cards(self.dialect, viewer).where(Content.id == content_id)
-        )
+        if viewer.is_staff or viewer.user_id is None:
+            stmt = _card_by_id(self.dialect, viewer.is_staff, *_shape(viewer))
+        else:  # their own items too: the viewer's id is part of the statement
+            stmt = select_cards(self.dialect).where(
+                viewable(viewer, AT_EXECUTION), Content.id == _CONTENT_ID
+            )
+        rows = await self._card_rows(CardQuery(stmt, {_CONTENT_ID.key: content_id}))
         return rows[0] if rows else None
 
-    async def _card_rows(self, stmt: Select[Any]) -> Sequence[Row[Any]]:
+    async def _card_rows(self, query: CardQuery) -> Sequence[Row[Any]]:
         """Card statements run on the session's connection as plain SQL: they state every
         condition themselves (soft delete included), and skip the ORM's execution path."""
         connection = await self.session.connection()
-        rows: Sequence[Row[Any]] = (await connection.execute(stmt)).all()
+        rows: Sequence[Row[Any]] = (await connection.execute(query.statement, query.params)).all()
         return rows
 
-    def listing(self, viewer: Viewer, filters: ContentFilter) -> Select[Any]:
-        """Cards of what discovery shows this viewer, filtered."""
-        return self._filtered(_listed_cards(self.dialect, *_shape(viewer)), filters)
-
-    def of_creator(self, creator_id: uuid.UUID, viewer: Viewer, *, everything: bool) -> Select[Any]:
-        """Cards of a creator's content: all of it (not deleted) for its owner and staff."""
-        cards = (
-            select_cards(self.dialect)
-            if everything
-            else _listed_cards(self.dialect, *_shape(viewer))
+    def listing(
+        self,
+        viewer: Viewer,
+        filters: ContentFilter,
+        ordering: Ordering,
+        request: PageRequest,
+        paginator: Paginator,
+        *,
+        everything: bool = False,
+    ) -> CardQuery:
+        """A page of cards of what discovery shows this viewer, filtered; with
+        `everything`, all (not deleted) content, for its owner and staff."""
+        visibility = None if everything else _shape(viewer)
+        statement = _listing(
+            self.dialect, visibility, filters.shape, ordering.scope, bool(request.cursor)
         )
-        return cards.where(Content.creator_id == creator_id)
+        return CardQuery(statement, filters.params | paginator.bound_params(ordering, request))
 
     def searching(
         self, query: SearchQuery, viewer: Viewer, content_type: ContentType | None
@@ -174,33 +207,8 @@ class ContentRepository(Repository[Content]):
         content_type: ContentType | None = None,
     ) -> KeysetPage[Row[Any]]:
         stmt, ordering = self.searching(query, viewer, content_type)
-        return await self.card_page(stmt, ordering, request, paginator)
-
-    def _filtered(self, stmt: Select[Any], filters: ContentFilter) -> Select[Any]:
-        if filters.type is not None:
-            stmt = stmt.where(Content.type == filters.type)
-        if filters.vr is not None:
-            vr = Content.type == ContentType.VR
-            stmt = stmt.where(vr if filters.vr else ~vr)
-        if filters.creator_id is not None:
-            stmt = stmt.where(Content.creator_id == filters.creator_id)
-        if filters.category is not None:
-            stmt = stmt.where(
-                Content.id.in_(
-                    select(content_categories.c.content_id)
-                    .join(Category, Category.id == content_categories.c.category_id)
-                    .where(Category.slug == filters.category, Category.deleted_at.is_(None))
-                )
-            )
-        if filters.tag is not None:
-            stmt = stmt.where(
-                Content.id.in_(
-                    select(content_tags.c.content_id)
-                    .join(Tag, Tag.id == content_tags.c.tag_id)
-                    .where(Tag.name == filters.tag)
-                )
-            )
-        return stmt
+        paged = paginator.apply(_with_sort_keys(stmt, ordering), ordering, request)
+        return await self.card_page(CardQuery(paged), ordering, request, paginator)
 
     async def release_due(
         self, now: datetime, status: ContentStatus
@@ -230,8 +238,16 @@ class ContentRepository(Repository[Content]):
         return [(row.id, row.creator_id) for row in result]
 
 
-# Card statements are built once per dialect and kind of viewer, then only narrowed per
-# request: building the SQL expression costs a request more than the database does.
+# Card statements are built once per dialect, kind of viewer, filters set, ordering and
+# page (first or next), with every value a bind parameter; each request only binds its
+# values. Building the SQL expression, and computing its cache key, would otherwise cost
+# a request more than the database does.
+
+ORDERINGS = {ordering.scope: ordering for ordering in (LATEST, POPULAR, NEWEST_CREATED)} | {
+    ordering.scope: ordering for ordering in TRENDING.values()
+}
+_CONTENT_ID = bindparam("content_id", type_=Content.id.type)
+Visibility = tuple[NsfwPolicy, bool] | None
 
 
 def _shape(viewer: Viewer) -> tuple[NsfwPolicy, bool]:
@@ -245,9 +261,59 @@ def _listed_cards(dialect: str, nsfw_policy: NsfwPolicy, is_adult: bool) -> Sele
     return select_cards(dialect).where(listed(shape, AT_EXECUTION))
 
 
-def _viewable_cards(dialect: str, viewer: Viewer) -> Select[Any]:
-    if viewer.is_staff:
-        return select_cards(dialect)
-    if viewer.user_id is None:  # nothing of their own: what is listed for them
-        return _listed_cards(dialect, *_shape(viewer))
-    return select_cards(dialect).where(viewable(viewer, AT_EXECUTION))
+@functools.cache
+def _card_by_id(dialect: str, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool) -> Select[Any]:
+    cards = select_cards(dialect) if staff else _listed_cards(dialect, nsfw_policy, is_adult)
+    return cards.where(Content.id == _CONTENT_ID)
+
+
+@functools.cache
+def _listing(
+    dialect: str,
+    visibility: Visibility,
+    filters: tuple[bool, bool | None, bool, bool, bool],
+    scope: str,
+    after: bool,
+) -> Select[Any]:
+    ordering = ORDERINGS[scope]
+    cards = select_cards(dialect) if visibility is None else _listed_cards(dialect, *visibility)
+    stmt = _with_sort_keys(_filtered(cards, *filters), ordering)
+    return Paginator.apply_bound(stmt, ordering, after=after)
+
+
+def _with_sort_keys(stmt: Select[Any], ordering: Ordering) -> Select[Any]:
+    """A sort key a card does not show (a trending score) is selected beside it, for the
+    next page's cursor."""
+    shown = set(stmt.selected_columns.keys())
+    return stmt.add_columns(*(key.column for key in ordering.keys if key.name not in shown))
+
+
+def _filtered(
+    stmt: Select[Any], by_type: bool, vr: bool | None, category: bool, tag: bool, creator: bool
+) -> Select[Any]:
+    if by_type:
+        stmt = stmt.where(Content.type == bindparam("type", type_=Content.type.type))
+    if vr is not None:
+        is_vr = Content.type == ContentType.VR
+        stmt = stmt.where(is_vr if vr else ~is_vr)
+    if creator:
+        stmt = stmt.where(
+            Content.creator_id == bindparam("creator_id", type_=Content.creator_id.type)
+        )
+    if category:
+        stmt = stmt.where(
+            Content.id.in_(
+                select(content_categories.c.content_id)
+                .join(Category, Category.id == content_categories.c.category_id)
+                .where(Category.slug == bindparam("category"), Category.deleted_at.is_(None))
+            )
+        )
+    if tag:
+        stmt = stmt.where(
+            Content.id.in_(
+                select(content_tags.c.content_id)
+                .join(Tag, Tag.id == content_tags.c.tag_id)
+                .where(Tag.name == bindparam("tag"))
+            )
+        )
+    return stmt

@@ -80,8 +80,9 @@ async def list_content(
         creator_id=creator_id,
     )
     repository = ContentRepository(session)
-    stmt = repository.listing(viewer, filters)
-    result = await repository.card_page(stmt, _ORDERINGS[sort], page, paginator)
+    ordering = _ORDERINGS[sort]
+    query = repository.listing(viewer, filters, ordering, page, paginator)
+    result = await repository.card_page(query, ordering, page, paginator)
     return await cards.page_response(session, result, viewer)
 
 
@@ -98,9 +99,10 @@ async def list_creator_content(
     creator = await creators.public_profile(session, handle, viewer.user)
     everything = viewer.is_staff or creator.user_id == viewer.user_id
     repository = ContentRepository(session)
-    stmt = repository.of_creator(creator.id, viewer, everything=everything)
     ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
-    result = await repository.card_page(stmt, ordering, page, paginator)
+    mine = ContentFilter(creator_id=creator.id)
+    query = repository.listing(viewer, mine, ordering, page, paginator, everything=everything)
+    result = await repository.card_page(query, ordering, page, paginator)
     return await cards.page_response(session, result, viewer)
 
 
@@ -115,8 +117,9 @@ async def trending_content(
 ) -> Response:
     """What is hot now: time-decayed engagement over the window, served from an index."""
     repository = ContentRepository(session)
-    stmt = repository.listing(viewer, ContentFilter(type=type))
-    result = await repository.card_page(stmt, TRENDING[window], page, paginator)
+    ordering = TRENDING[window]
+    query = repository.listing(viewer, ContentFilter(type=type), ordering, page, paginator)
+    result = await repository.card_page(query, ordering, page, paginator)
     return await cards.page_response(session, result, viewer)
 
 

@@ -15,13 +15,13 @@ import hmac
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Generic, TypeVar
 
 import orjson
-from sqlalchemy import Select, and_, false, literal, or_, tuple_
+from sqlalchemy import Integer, Select, and_, bindparam, false, literal, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -69,10 +69,25 @@ class Ordering:
 
         Sort keys must be NOT NULL in the rows listed (SQL comparisons with NULL are unknown).
         """
-        values = [
-            literal(value, key.column.type)
-            for key, value in zip(self.keys, raw_values, strict=True)
-        ]
+        return self._beyond(
+            [
+                literal(value, key.column.type)
+                for key, value in zip(self.keys, raw_values, strict=True)
+            ]
+        )
+
+    @cached_property
+    def after_bound(self) -> ColumnElement[bool]:
+        """`after()` with the key values as bind parameters (`Paginator.bound_params`), for
+        statements built once and run with each request's cursor."""
+        return self._beyond(
+            [
+                bindparam(_after_param(index), type_=key.column.type)
+                for index, key in enumerate(self.keys)
+            ]
+        )
+
+    def _beyond(self, values: Sequence[ColumnElement[Any]]) -> ColumnElement[bool]:
         directions = {key.descending for key in self.keys}
         if len(directions) == 1:
             row = tuple_(*(key.column for key in self.keys))
@@ -84,6 +99,13 @@ class Ordering:
             beyond = key.column < values[index] if key.descending else key.column > values[index]
             clauses.append(and_(*equal_before, beyond))
         return or_(false(), *clauses)
+
+
+def _after_param(index: int) -> str:
+    return f"after_{index}"
+
+
+_LIMIT = bindparam("page_limit", type_=Integer())
 
 
 class CursorCodec:
@@ -177,6 +199,22 @@ class Paginator:
         if page.cursor:
             stmt = stmt.where(ordering.after(self.codec.decode(ordering, page.cursor)))
         return stmt.order_by(*ordering.order_by).limit(page.limit + 1)
+
+    @staticmethod
+    def apply_bound(stmt: Select[Any], ordering: Ordering, *, after: bool) -> Select[Any]:
+        """`apply` with the cursor's values and the limit left as bind parameters: a
+        statement to build once and run with `bound_params` of each request."""
+        if after:
+            stmt = stmt.where(ordering.after_bound)
+        return stmt.order_by(*ordering.order_by).limit(_LIMIT)
+
+    def bound_params(self, ordering: Ordering, page: PageRequest) -> dict[str, Any]:
+        """The values of `apply_bound`'s parameters for this page request."""
+        params: dict[str, Any] = {_LIMIT.key: page.limit + 1}
+        if page.cursor:
+            values = self.codec.decode(ordering, page.cursor)
+            params.update({_after_param(index): value for index, value in enumerate(values)})
+        return params
 
     def page(self, rows: Sequence[T], ordering: Ordering, page: PageRequest) -> KeysetPage[T]:
         """Cut the `limit + 1` rows fetched by `apply` into a page and its next cursor."""
