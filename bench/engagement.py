@@ -463,7 +463,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup-rounds", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=2, help="runs per workload and server")
     parser.add_argument("--likers", type=int, default=2_000, help="users who like the item")
-    parser.add_argument("--db-pool-size", type=int, default=20, help="connections per worker")
+    parser.add_argument(
+        "--db-pool-size",
+        type=int,
+        default=10,
+        help="connections per worker, all three servers (6 workers: 60 of PostgreSQL's 100)",
+    )
     parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
     parser.add_argument("--flush-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -124,9 +124,12 @@ def _premium(rows: Sequence[Row[Any]]) -> list[PremiumItem]:
     ]
 
 
-def card(row: Row[Any], viewer: Viewer, *, unlocked: bool) -> dict[str, Any]:
-    """The row as `ContentRead` shows it to this viewer: blurred, locked or whole."""
-    fields = row._asdict()
+def card(
+    row: Row[Any], viewer: Viewer, *, unlocked: bool, names: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The row as `ContentRead` shows it to this viewer: blurred, locked or whole
+    (`names`: the row's column names, when the caller has them at hand)."""
+    fields = dict(zip(names or row._fields, row, strict=True))
     blurred, locked = access(
         viewer,
         is_nsfw=fields["is_nsfw"],
@@ -154,8 +157,11 @@ def withhold(item: dict[str, Any], *, blurred: bool, locked: bool) -> None:
 async def cards(
     session: AsyncSession, rows: Sequence[Row[Any]], viewer: Viewer
 ) -> list[dict[str, Any]]:
+    if not rows:
+        return []
     granted = await unlocked(session, viewer, _premium(rows), utcnow())
-    return [card(row, viewer, unlocked=row.id in granted) for row in rows]
+    names = rows[0]._fields
+    return [card(row, viewer, unlocked=row.id in granted, names=names) for row in rows]
 
 
 def _json_default(value: object) -> str:
