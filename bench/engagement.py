@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import secrets
 import shutil
 import signal
@@ -53,11 +54,13 @@ WHERE status = 'ACTIVE' AND deleted_at IS NULL
 ORDER BY md5(id::text) LIMIT $1
 """
 FLUSH_SECONDS = 5.0
+# Fixed, so that a run stopped midway leaves its buffered views to the next run's drain.
+BUFFER_PREFIX = "dreamlust-bench:views"
 
 VIEWS_LUA = """
--- Every request a viewer never seen before: its own User-Agent.
+-- Every request a viewer never seen before: its own User-Agent. `thread_id` is the
+-- global each thread gets from setup() (a local of that name would hide it).
 local counter = 0
-local thread_id = 0
 local threads = 0
 local body = '{"duration": 30}'
 local headers = {["Content-Type"] = "application/json"}
@@ -74,10 +77,10 @@ end
 
 LIKES_LUA = """
 -- Request k is made by user k mod N, who likes on even passes and unlikes on odd ones,
--- so that every request adds or removes a like (threads interleave their k).
+-- so that every request adds or removes a like (threads interleave their k; `thread_id`
+-- is the global each thread gets from setup()).
 local tokens = {%(tokens)s}
 local counter = 0
-local thread_id = 0
 local threads = 0
 function setup(thread)
   thread:set("thread_id", threads)
@@ -213,20 +216,24 @@ async def put_back_view_count(url: str, item: Item, view_count: int) -> None:
 
 
 async def flush_loop() -> None:
-    """Flush the buffered views every FLUSH_SECONDS until SIGTERM, then once more."""
+    """Flush the buffered views every FLUSH_SECONDS until SIGTERM, then once more; a failed
+    flush is logged and retried at the next interval, as the worker does."""
     from dreamlust.config import get_settings
+    from dreamlust.jobs.periodic import flush_views
     from dreamlust.runtime import Runtime
-    from dreamlust.views import service
 
     runtime = Runtime.start(get_settings())
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     try:
         while not stop.is_set():
-            await service.flush_buffered(runtime)
+            try:
+                await flush_views(runtime)
+            except Exception:
+                logging.exception("flush failed")
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), FLUSH_SECONDS)
-        await service.flush_buffered(runtime)
+        await flush_views(runtime)
     finally:
         await runtime.close()
 
@@ -343,7 +350,7 @@ def load(args: argparse.Namespace, target: Target, script: Path, duration: int) 
 
 
 def drain(args: argparse.Namespace, env: dict[str, str], prefix: str) -> int:
-    """Flush what the Redis path still buffers (the loop may be sleeping); views stored."""
+    """Flush everything the Redis path still buffers; how many views that stored."""
     code = (
         "import asyncio\n"
         "from dreamlust.config import get_settings\n"
@@ -351,10 +358,14 @@ def drain(args: argparse.Namespace, env: dict[str, str], prefix: str) -> int:
         "from dreamlust.views import service\n"
         "async def main():\n"
         "    runtime = Runtime.start(get_settings())\n"
+        "    buffer = service.buffer_of(runtime)\n"
+        "    stored = 0\n"
         "    try:\n"
-        "        print(await service.flush_buffered(runtime))\n"
+        "        while await runtime.redis.exists(buffer.pending, buffer.processing):\n"
+        "            stored += await service.flush_buffered(runtime)\n"
         "    finally:\n"
         "        await runtime.close()\n"
+        "    print(stored)\n"
         "asyncio.run(main())\n"
     )
     redis_env = {**env, "REDIS_URL": args.redis_url, "DREAMLUST_VIEW_BUFFER_PREFIX": prefix}
@@ -368,6 +379,14 @@ def drain(args: argparse.Namespace, env: dict[str, str], prefix: str) -> int:
         timeout=300,
     )
     return int(done.stdout.strip() or 0)
+
+
+def show_errors(logs: Path) -> None:
+    """The end of every server log that reports an error."""
+    for path in sorted(logs.glob("*.log")):
+        text = path.read_text(errors="replace")
+        if "Traceback" in text or "ERROR" in text:
+            bench.log(f"{path.name} reports errors:\n{text[-3000:]}")
 
 
 # --- Report -------------------------------------------------------------------------------
@@ -485,7 +504,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     args.url = bench.database_url(args, args.db)
     hot = asyncio.run(pick_hot(args.url, secret_key, args.likers))
-    prefix = f"dreamlust-bench:views:{secrets.token_hex(6)}"
+    prefix = BUFFER_PREFIX
+    if left := drain(args, env, prefix):
+        bench.log(f"stored {left} views an interrupted run had left in Redis")
     bench.log(
         f"hot items: {hot.dreamlust.content_id} (dreamlust), {hot.baseline.content_id} "
         f"(baseline); {len(hot.tokens)} users like them in turn"
@@ -496,7 +517,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="dreamlust-bench-") as tmp:
             work = Path(tmp)
             with servers(args, env, work, prefix) as running:
-                results = measure(args, running, hot, work)
+                try:
+                    results = measure(args, running, hot, work)
+                finally:
+                    show_errors(work)
         # The flush loop flushed once more when it stopped; anything left goes now.
         drained = drain(args, env, prefix)
         after = asyncio.run(read_counts(args.url, hot.dreamlust))

@@ -78,7 +78,7 @@ ROTATE_LUA = """
 -- Each wrk thread walks the same list from its own offset.
 local paths = {%s}
 local counter = 0
-local offset = 0
+offset = 0  -- a global: setup() sets each thread's own with thread:set()
 local threads = 0
 function setup(thread)
   thread:set("offset", threads * 7919)
