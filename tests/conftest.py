@@ -36,6 +36,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked `postgresql_only` has no SQLite half: it is deselected, not skipped."""
+    sqlite_halves = [
+        item
+        for item in items
+        if item.get_closest_marker("postgresql_only") is not None
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("backend") == "sqlite"  # type: ignore[attr-defined]
+    ]
+    if sqlite_halves:
+        config.hook.pytest_deselected(items=sqlite_halves)
+        items[:] = [item for item in items if item not in sqlite_halves]
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -66,12 +66,11 @@ async def test_ten_thousand_viewers_make_ten_thousand_views_on_the_direct_path(
     assert await counts(session, content) == (VIEWERS, VIEWERS, VIEWERS)
 
 
+@pytest.mark.postgresql_only  # the load test of the Redis path; the flush runs on both
 @pytest.mark.parametrize("path", ["redis"])
 async def test_ten_thousand_viewers_make_ten_thousand_views_after_the_flush(
-    views_app: ViewsApp, session: AsyncSession, backend: str
+    views_app: ViewsApp, session: AsyncSession
 ) -> None:
-    if backend != "postgresql":
-        pytest.skip("the Redis path's load test runs on PostgreSQL (the flush on both)")
     content = await _hot_content(session)
 
     await _view_by_distinct_viewers(views_app, content, range(VIEWERS))
