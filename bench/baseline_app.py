@@ -82,8 +82,8 @@ _CARD_COLUMNS = (
     "$2::VARCHAR, categories.name) ORDER BY categories.sort_order, categories.name), '[]') "
     "AS coalesce_1 \nFROM content_categories JOIN categories "
     "ON categories.id = content_categories.category_id \n"
-    "WHERE content_categories.content_id = content.id AND categories.deleted_at IS NULL "
-    "AND categories.deleted_at IS NULL) AS categories, "
+    "WHERE content_categories.content_id = content.id AND categories.deleted_at IS NULL) "
+    "AS categories, "
     "(SELECT coalesce(json_agg(tags.name ORDER BY tags.name), '[]') AS coalesce_2 \n"
     "FROM content_tags JOIN tags ON tags.id = content_tags.tag_id \n"
     "WHERE content_tags.content_id = content.id) AS tags"
@@ -96,16 +96,15 @@ _FROM = (
 # `visibility.listed()` for an anonymous viewer: published, public, past its publish
 # time, from an approved live creator, neither NSFW nor age-restricted.
 _LISTED = (
-    "content.status = ${0} AND content.is_public IS true "
+    "content.deleted_at IS NULL AND content.status = ${0} AND content.is_public IS true "
     "AND content.published_at <= ${1}::TIMESTAMP WITH TIME ZONE "
     "AND (EXISTS (SELECT creators.id \nFROM creators \n"
     "WHERE creators.id = content.creator_id AND creators.status = ${2} "
-    "AND creators.deleted_at IS NULL AND creators.deleted_at IS NULL)) "
+    "AND creators.deleted_at IS NULL)) "
     "AND content.is_nsfw IS false AND content.age_restricted IS false"
 )
 DETAIL_SQL = (
-    f"SELECT {_CARD_COLUMNS}{_FROM}\nWHERE content.id = $3::UUID AND "
-    f"{_LISTED.format(4, 5, 6)} AND content.deleted_at IS NULL"
+    f"SELECT {_CARD_COLUMNS}{_FROM}\nWHERE {_LISTED.format(3, 4, 5)} AND content.id = $6::UUID"
 )
 
 # GET /search: full-text matches ranked by ts_rank, then `listed()`; keyset on (rank, id).
@@ -120,10 +119,10 @@ _SEARCH_JOIN = (
 
 
 def search_sql(*, after: bool) -> str:
-    keyset = "(hits.rank, hits.content_id) < ($12::FLOAT, $13::UUID) AND " if after else ""
+    keyset = "AND (hits.rank, hits.content_id) < ($12::FLOAT, $13::UUID) " if after else ""
     return (
         f"SELECT {_CARD_COLUMNS}, hits.rank, hits.content_id{_FROM}{_SEARCH_JOIN}"
-        f"\nWHERE {_LISTED.format(9, 10, 11)} AND {keyset}content.deleted_at IS NULL "
+        f"\nWHERE {_LISTED.format(9, 10, 11)} {keyset}"
         f"ORDER BY hits.rank DESC, hits.content_id DESC \n LIMIT ${14 if after else 12}::INTEGER"
     )
 
@@ -152,11 +151,11 @@ class Ordering:
         return self._sql(after=True)
 
     def _sql(self, *, after: bool) -> str:
-        keyset = f"({self.column}, content.id) < ($6::{self.cast}, $7::UUID) AND " if after else ""
+        keyset = f" AND ({self.column}, content.id) < ($6::{self.cast}, $7::UUID)" if after else ""
         columns = _CARD_COLUMNS if self.shown else f"{_CARD_COLUMNS}, {self.column}"
         return (
-            f"SELECT {columns}{_FROM}\nWHERE {_LISTED.format(3, 4, 5)} AND {keyset}"
-            f"content.deleted_at IS NULL ORDER BY {self.column} DESC, content.id DESC \n"
+            f"SELECT {columns}{_FROM}\nWHERE {_LISTED.format(3, 4, 5)}{keyset} "
+            f"ORDER BY {self.column} DESC, content.id DESC \n"
             f" LIMIT ${8 if after else 6}::INTEGER"
         )
 
@@ -385,7 +384,7 @@ async def read_content(request: Request) -> Response:
     pool: asyncpg.Pool = request.app.state.pool
     async with pool.acquire() as conn:
         row = await conn.fetchrow(
-            DETAIL_SQL, *_JSON_KEYS, content_id, PUBLISHED, datetime.now(UTC), APPROVED
+            DETAIL_SQL, *_JSON_KEYS, PUBLISHED, datetime.now(UTC), APPROVED, content_id
         )
     if row is None:
         return _problem(404, "Not Found", "No such content.")

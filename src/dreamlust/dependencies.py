@@ -41,13 +41,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 async def get_session(
     request: Request, runtime: RuntimeDep, background: BackgroundTasks
 ) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed before the response is sent, else rolled back.
-
-    Side effects queued with `after_commit` run after the response, and only when the
-    commit succeeded.
+    """One transaction per request that may write: committed before the response is
+    sent, else rolled back. Side effects queued with `after_commit` run after the
+    response, and only when the commit succeeded. A read-only request (GET, HEAD,
+    OPTIONS) gets a session that only reads and is closed at the end.
     """
-    write = request.method not in _READ_ONLY_METHODS
-    async with runtime.database.transaction(write=write) as session:
+    if request.method in _READ_ONLY_METHODS:
+        # Nothing to commit: the session only reads (in autocommit on PostgreSQL).
+        async with runtime.database.session(write=False) as session:
+            yield session
+        return
+    async with runtime.database.transaction() as session:
         yield session
     for job in take_jobs(session):
         background.add_task(run_job, job)
