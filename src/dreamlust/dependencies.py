@@ -23,29 +23,35 @@ from dreamlust.runtime import Runtime
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
+    """The process's runtime; dependencies on every request read it from the request
+    rather than depending on `RuntimeDep`: each dependency node costs FastAPI work on
+    every request."""
     runtime: Runtime = request.app.state.runtime
     return runtime
+
+
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_settings(runtime: RuntimeDep) -> Settings:
-    return runtime.settings
+async def get_settings(request: Request) -> Settings:
+    return runtime_of(request).settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_session(
-    request: Request, runtime: RuntimeDep, background: BackgroundTasks
-) -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
     """One transaction per request that may write: committed before the response is
     sent, else rolled back. Side effects queued with `after_commit` run after the
     response, and only when the commit succeeded. A read-only request (GET, HEAD,
     OPTIONS) gets a session that only reads and is closed at the end.
     """
+    runtime = runtime_of(request)
     if request.method in _READ_ONLY_METHODS:
         # Nothing to commit: the session only reads (in autocommit on PostgreSQL).
         async with runtime.database.session(write=False) as session:
@@ -60,8 +66,8 @@ async def get_session(
 DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_paginator(runtime: RuntimeDep) -> Paginator:
-    return runtime.paginator
+async def get_paginator(request: Request) -> Paginator:
+    return runtime_of(request).paginator
 
 
 PaginatorDep = Annotated[Paginator, Depends(get_paginator)]
@@ -77,8 +83,8 @@ async def get_page_request(
 PageParams = Annotated[PageRequest, Depends(get_page_request)]
 
 
-async def get_rate_limiter(runtime: RuntimeDep) -> RateLimiter:
-    return runtime.rate_limiter
+async def get_rate_limiter(request: Request) -> RateLimiter:
+    return runtime_of(request).rate_limiter
 
 
 RateLimiterDep = Annotated[RateLimiter, Depends(get_rate_limiter)]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dreamlust.auth.service import AuthService, blocked_reason
-from dreamlust.dependencies import DbSession, RuntimeDep
+from dreamlust.dependencies import DbSession, RuntimeDep, runtime_of
 from dreamlust.errors import Forbidden, Unauthorized
 from dreamlust.models import User
 from dreamlust.models.enums import UserRole
@@ -19,7 +19,7 @@ BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bear
 
 
 async def optional_user(
-    credentials: BearerCredentials, session: DbSession, runtime: RuntimeDep
+    credentials: BearerCredentials, session: DbSession, request: Request
 ) -> User | None:
     """The signed-in user, None for anonymous callers; a bad token is still a 401.
 
@@ -28,7 +28,7 @@ async def optional_user(
     """
     if credentials is None:
         return None
-    claims = runtime.access_tokens.decode(credentials.credentials)
+    claims = runtime_of(request).access_tokens.decode(credentials.credentials)
     user = await UserRepository(session).get(claims.user_id)
     if user is None:
         raise Unauthorized("The account no longer exists.")

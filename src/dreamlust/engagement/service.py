@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -88,12 +89,18 @@ async def feed(
     session: AsyncSession, viewer: Viewer, now: datetime, page: PageRequest, paginator: Paginator
 ) -> KeysetPage[Content]:
     """The latest content the viewer may discover from the creators they follow."""
+    stmt = feed_statement(session, viewer, now)
+    return await ContentRepository(session).page(stmt, LATEST, page, paginator)
+
+
+def feed_statement(session: AsyncSession, viewer: Viewer, now: datetime) -> Select[Content]:
+    """The feed's query, ordered and cut by the caller (`LATEST`): read in order from
+    the index of published content, kept to the followed creators."""
     assert viewer.user_id is not None
-    repository = ContentRepository(session)
     followed = FollowRepository(session).followed_creator_ids(viewer.user_id)
-    stmt = (
-        repository.select()
+    return (
+        ContentRepository(session)
+        .select()
         .where(listed(viewer, now), Content.creator_id.in_(followed))
         .options(*READ_OPTIONS)
     )
-    return await repository.page(stmt, LATEST, page, paginator)

@@ -1,0 +1,28 @@
+"""The feed is read in order from an index, however many creators the viewer follows."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamlust.content.repository import LATEST
+from dreamlust.content.visibility import Viewer
+from dreamlust.engagement.service import feed_statement
+from dreamlust.kit.clock import utcnow
+from dreamlust.models import User
+from dreamlust.runtime import Runtime
+from tests.content.test_query_plans import IN_ORDER_FOR_ONE_CREATOR, assert_read_in_order, pages
+from tests.fixtures.plans import query_plan
+
+
+async def test_the_feed_is_read_in_order_from_an_index(
+    session: AsyncSession, runtime: Runtime, backend: str
+) -> None:
+    viewer = Viewer(user=User(id=uuid.uuid4()))
+
+    for page in pages(runtime, LATEST):
+        stmt = runtime.paginator.apply(feed_statement(session, viewer, utcnow()), LATEST, page)
+        plan = await query_plan(session, stmt, subqueries=False)
+
+        assert_read_in_order(plan, "content", IN_ORDER_FOR_ONE_CREATOR[LATEST.scope], backend)
