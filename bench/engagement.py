@@ -31,7 +31,6 @@ import logging
 import secrets
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -324,29 +323,7 @@ def likes_script(directory: Path, hot: Hot, item: Item, threads: int) -> Path:
 def load(args: argparse.Namespace, target: Target, script: Path, duration: int) -> bench.Result:
     """One wrk run; the CPU of the server and its companions counts as the app's."""
     leaders = [s.process.pid for s in (target.server, *target.companions) if s.process]
-
-    def app_pids() -> list[int]:
-        return [pid for leader in leaders for pid in bench.session_pids(leader)]
-
-    app_before = bench.cpu_seconds(app_pids())
-    db_before = bench.cpu_seconds(bench.postgres_pids())
-    busy_before, wrk_before = bench.machine_busy_seconds(), bench.children_cpu_seconds()
-    started = time.monotonic()
-    command = bench.wrk_command(args, target.server.url + "/", duration, script)
-    completed = subprocess.run(
-        command, capture_output=True, text=True, check=True, timeout=duration + 60
-    )
-    elapsed = time.monotonic() - started
-    app_cpu = bench.cpu_seconds(app_pids()) - app_before
-    db_cpu = bench.cpu_seconds(bench.postgres_pids()) - db_before
-    wrk_cpu = bench.children_cpu_seconds() - wrk_before
-    other = bench.machine_busy_seconds() - busy_before - app_cpu - db_cpu - wrk_cpu
-    rps, p50, p99, total, errors = bench.parse_wrk(completed.stdout)
-    per_request = 1e6 / max(total, 1)
-    return bench.Result(
-        rps, p50, p99, total, errors, app_cpu * per_request, db_cpu * per_request,
-        max(other, 0.0) / elapsed, wrk_cpu * per_request,
-    )  # fmt: skip
+    return bench.measure_wrk(args, target.server.url + "/", script, duration, leaders)
 
 
 def drain(args: argparse.Namespace, env: dict[str, str], prefix: str) -> int:
@@ -409,20 +386,6 @@ def report(rows: Sequence[tuple[str, str, bench.Result]], baselines: dict[str, f
             f"{result.other_cores:>6.2f} {ratio:>7}"
         )
     return "\n".join(lines)
-
-
-def median(results: Sequence[bench.Result]) -> bench.Result:
-    return bench.Result(
-        requests_per_second=statistics.median(r.requests_per_second for r in results),
-        p50_ms=statistics.median(r.p50_ms for r in results),
-        p99_ms=statistics.median(r.p99_ms for r in results),
-        requests=sum(r.requests for r in results),
-        errors=sum(r.errors for r in results),
-        cpu_us_per_request=statistics.median(r.cpu_us_per_request for r in results),
-        db_cpu_us_per_request=statistics.median(r.db_cpu_us_per_request for r in results),
-        other_cores=max(r.other_cores for r in results),
-        wrk_cpu_us_per_request=statistics.median(r.wrk_cpu_us_per_request for r in results),
-    )
 
 
 # --- The run ------------------------------------------------------------------------------
@@ -534,7 +497,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "app CPU / db CPU: CPU time per request of the server's processes (dreamlust+redis: "
         "with its flush loop) / of PostgreSQL; other: cores busy with anything else"
     )
-    rows = [(workload, server, median(runs)) for (workload, server), runs in results.items()]
+    rows = [
+        (workload, server, bench.median_of(runs)) for (workload, server), runs in results.items()
+    ]
     baselines = {w: r.requests_per_second for w, s, r in rows if s == "baseline"}
     print(report(rows, baselines))
     stored = after.view_rows - before.view_rows

@@ -134,19 +134,22 @@ class Measurements:
 
     def median(self, endpoint: str, server: str) -> Result | None:
         results = self.runs.get((endpoint, server))
-        if not results:
-            return None
-        return Result(
-            requests_per_second=statistics.median(r.requests_per_second for r in results),
-            p50_ms=statistics.median(r.p50_ms for r in results),
-            p99_ms=statistics.median(r.p99_ms for r in results),
-            requests=sum(r.requests for r in results),
-            errors=sum(r.errors for r in results),
-            cpu_us_per_request=statistics.median(r.cpu_us_per_request for r in results),
-            db_cpu_us_per_request=statistics.median(r.db_cpu_us_per_request for r in results),
-            other_cores=max(r.other_cores for r in results),
-            wrk_cpu_us_per_request=statistics.median(r.wrk_cpu_us_per_request for r in results),
-        )
+        return median_of(results) if results else None
+
+
+def median_of(results: Sequence[Result]) -> Result:
+    """The rounds of one measurement as one: medians, total counts, the worst other load."""
+    return Result(
+        requests_per_second=statistics.median(r.requests_per_second for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        requests=sum(r.requests for r in results),
+        errors=sum(r.errors for r in results),
+        cpu_us_per_request=statistics.median(r.cpu_us_per_request for r in results),
+        db_cpu_us_per_request=statistics.median(r.db_cpu_us_per_request for r in results),
+        other_cores=max(r.other_cores for r in results),
+        wrk_cpu_us_per_request=statistics.median(r.wrk_cpu_us_per_request for r in results),
+    )
 
 
 def log(message: str) -> None:
@@ -604,18 +607,34 @@ def load(
     duration: int,
 ) -> Result:
     assert server.process is not None
-    app_before = cpu_seconds(session_pids(server.process.pid))
+    return measure_wrk(args, server.url + endpoint.path, script, duration, [server.process.pid])
+
+
+def measure_wrk(
+    args: argparse.Namespace,
+    url: str,
+    script: Path | None,
+    duration: int,
+    leaders: Sequence[int],
+) -> Result:
+    """One wrk run against `url`; the CPU of the process sessions led by `leaders` (a
+    server and its companions) counts as the app's."""
+
+    def app_pids() -> list[int]:
+        return [pid for leader in leaders for pid in session_pids(leader)]
+
+    app_before = cpu_seconds(app_pids())
     db_before = cpu_seconds(postgres_pids())
     busy_before, wrk_before = machine_busy_seconds(), children_cpu_seconds()
     started = time.monotonic()
-    command = wrk_command(args, server.url + endpoint.path, duration, script)
+    command = wrk_command(args, url, duration, script)
     completed = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=duration + 60
     )
     elapsed = time.monotonic() - started
     # A process started during the run counts from zero; one that ended during it (a
     # PostgreSQL backend whose connection was closed) is lost, so keep pools steady.
-    app_cpu = cpu_seconds(session_pids(server.process.pid)) - app_before
+    app_cpu = cpu_seconds(app_pids()) - app_before
     db_cpu = cpu_seconds(postgres_pids()) - db_before
     wrk_cpu = children_cpu_seconds() - wrk_before
     other = machine_busy_seconds() - busy_before - app_cpu - db_cpu - wrk_cpu

@@ -5,7 +5,6 @@ The statements are built as the routes build them (repository query, then the pa
 for the first page and for a page after a cursor, and explained as the session sends them.
 """
 
-import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -32,7 +31,7 @@ from dreamlust.kit.pagination import Ordering, PageRequest
 from dreamlust.models.enums import ContentType
 from dreamlust.runtime import Runtime
 from dreamlust.users.preferences import NsfwPolicy
-from tests.fixtures.plans import query_plan
+from tests.fixtures.plans import assert_read_in_order, query_plan
 
 VIEWERS = {
     "anonymous": Viewer(),
@@ -75,18 +74,6 @@ def pages(runtime: Runtime, ordering: Ordering) -> list[PageRequest]:
     value: object = utcnow() if first.python_type is datetime else 3
     cursor = runtime.paginator.codec.encode(ordering, [value, uuid.uuid4()])
     return [PageRequest(), PageRequest(cursor=cursor)]
-
-
-def assert_read_in_order(plan: str, table: str, indexes: set[str], backend: str) -> None:
-    names = "|".join(sorted(indexes))
-    if backend == "postgresql":
-        used = rf"Index (Only )?Scan (Backward )?using ({names}) on {table}\b"
-        assert re.search(used, plan), plan
-        assert not re.search(r"\bSort\b", plan), plan
-    else:
-        used = rf"(SCAN|SEARCH) {table} USING (COVERING )?INDEX ({names})\b"
-        assert re.search(used, plan), plan
-        assert "ORDER BY" not in plan, plan
 
 
 async def explain_cards(

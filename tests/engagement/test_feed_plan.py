@@ -12,8 +12,8 @@ from dreamlust.engagement.service import feed_statement
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import User
 from dreamlust.runtime import Runtime
-from tests.content.test_query_plans import IN_ORDER_FOR_ONE_CREATOR, assert_read_in_order, pages
-from tests.fixtures.plans import query_plan
+from tests.content.test_query_plans import IN_ORDER_FOR_ONE_CREATOR, pages
+from tests.fixtures.plans import assert_read_in_order, query_plan
 
 
 async def test_the_feed_is_read_in_order_from_an_index(
