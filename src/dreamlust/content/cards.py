@@ -94,7 +94,7 @@ def _tags(dialect: str) -> ColumnElement[Any]:
 
 
 def card_columns(dialect: str) -> list[ColumnElement[Any]]:
-    """What a card selects; `select_from(card_source())` supplies the join."""
+    """What a card selects; `select_cards` adds the join to the creator."""
     return [
         *(getattr(Content, name).label(name) for name in COLUMN_FIELDS),
         *(getattr(Creator, name).label(_CREATOR_PREFIX + name) for name in _CREATOR_FIELDS),
