@@ -16,6 +16,7 @@ from dreamlust.content import router as content_router
 from dreamlust.creators import router as creators_router
 from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
+from dreamlust.kit.gc_tuning import tune_for_serving
 from dreamlust.kit.request_context import RequestIdMiddleware
 from dreamlust.playlists import router as playlists_router
 from dreamlust.runtime import Runtime
@@ -51,7 +52,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.runtime = runtime or Runtime.start(settings)
+        if runtime is None:  # a serving process, not an application under test
+            app.state.runtime = Runtime.start(settings)
+            tune_for_serving()
+        else:
+            app.state.runtime = runtime
         try:
             yield
         finally:

@@ -7,28 +7,17 @@ than the work itself (see bench/README.md).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
-from dreamlust.kit.after_commit import run_job, take_jobs
 from dreamlust.kit.client_address import client_address
 from dreamlust.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, Paginator
 from dreamlust.kit.rate_limit import RateLimiter
-from dreamlust.runtime import Runtime
-
-_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def runtime_of(request: Request) -> Runtime:
-    """The process's runtime; dependencies on every request read it from the request
-    rather than depending on `RuntimeDep`: each dependency node costs FastAPI work on
-    every request."""
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+from dreamlust.request_session import get_session
+from dreamlust.runtime import Runtime, runtime_of
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -45,25 +34,7 @@ async def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-async def get_session(request: Request, background: BackgroundTasks) -> AsyncIterator[AsyncSession]:
-    """One transaction per request that may write: committed before the response is
-    sent, else rolled back. Side effects queued with `after_commit` run after the
-    response, and only when the commit succeeded. A read-only request (GET, HEAD,
-    OPTIONS) gets a session that only reads and is closed at the end.
-    """
-    runtime = runtime_of(request)
-    if request.method in _READ_ONLY_METHODS:
-        # Nothing to commit: the session only reads (in autocommit on PostgreSQL).
-        async with runtime.database.session(write=False) as session:
-            yield session
-        return
-    async with runtime.database.transaction() as session:
-        yield session
-    for job in take_jobs(session):
-        background.add_task(run_job, job)
-
-
-DbSession = Annotated[AsyncSession, Depends(get_session, scope="function")]
+DbSession = Annotated[AsyncSession, Depends(get_session)]
 
 
 async def get_paginator(request: Request) -> Paginator:

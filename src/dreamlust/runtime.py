@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
 
 from dreamlust.auth.tokens import AccessTokens
 from dreamlust.config import Settings
@@ -44,3 +45,10 @@ class Runtime:
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()
+
+
+def runtime_of(connection: HTTPConnection) -> Runtime:
+    """The process's runtime. Code run on every request reads it from the request rather
+    than depending on `RuntimeDep`: each dependency node costs FastAPI work per request."""
+    runtime: Runtime = connection.app.state.runtime
+    return runtime

@@ -10,6 +10,7 @@ from dreamlust.dependencies import DbSession
 from dreamlust.errors import Conflict, install_error_handlers
 from dreamlust.kit.after_commit import after_commit
 from dreamlust.models import Tag
+from dreamlust.request_session import api_router
 from dreamlust.runtime import Runtime
 
 
@@ -23,7 +24,9 @@ async def effects(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, li
     async def send(name: str) -> None:
         sent.append(name)
 
-    @app.post("/tags/{name}")
+    router = api_router()
+
+    @router.post("/tags/{name}")
     async def create(name: str, session: DbSession) -> dict[str, str]:
         session.add(Tag(name=name, slug=name))
         after_commit(session, lambda: send(name))
@@ -31,6 +34,7 @@ async def effects(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, li
             raise Conflict("no")
         return {"name": name}
 
+    app.include_router(router)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         yield client, sent

@@ -18,6 +18,7 @@ from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.errors import InvalidCursor, install_error_handlers
 from dreamlust.kit.pagination import CursorCodec, Ordering, PageRequest, Paginator, SortKey
 from dreamlust.models import Content
+from dreamlust.request_session import api_router
 from dreamlust.runtime import Runtime
 from tests.fixtures.factories import make_content, make_creator
 
@@ -153,7 +154,9 @@ async def list_client(settings: Settings, runtime: Runtime) -> AsyncIterator[htt
     install_error_handlers(app)
     app.state.runtime = runtime
 
-    @app.get("/items")
+    router = api_router()
+
+    @router.get("/items")
     async def items(
         session: DbSession, page: PageParams, paginator: PaginatorDep
     ) -> dict[str, Any]:
@@ -161,6 +164,7 @@ async def list_client(settings: Settings, runtime: Runtime) -> AsyncIterator[htt
         result = await repository.page(select(Content), LATEST, page, paginator)
         return {"items": [str(row.id) for row in result.items], "next_cursor": result.next_cursor}
 
+    app.include_router(router)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client

@@ -8,10 +8,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from dreamlust.auth.service import AuthService, blocked_reason
-from dreamlust.dependencies import DbSession, RuntimeDep, runtime_of
+from dreamlust.dependencies import DbSession, RuntimeDep
 from dreamlust.errors import Forbidden, Unauthorized
 from dreamlust.models import User
 from dreamlust.models.enums import UserRole
+from dreamlust.runtime import runtime_of
 from dreamlust.users.repository import UserRepository
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /auth/login.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import Header, Response, status
 from fastapi.responses import JSONResponse
 
 from dreamlust.auth.dependencies import AuthServiceDep, CurrentUser
@@ -23,9 +23,10 @@ from dreamlust.dependencies import ClientAddress, RateLimiterDep
 from dreamlust.errors import Unauthorized, problem_response
 from dreamlust.kit.rate_limit import Limit
 from dreamlust.models import User
+from dreamlust.request_session import api_router
 from dreamlust.users.schemas import UserPrivate
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = api_router(prefix="/auth", tags=["auth"])
 UserAgent = Annotated[str | None, Header(alias="User-Agent")]
 
 

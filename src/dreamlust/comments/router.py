@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from dreamlust.auth.dependencies import CurrentUser, Staff
 from dreamlust.comments import service
@@ -24,8 +24,9 @@ from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, RateLimi
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.rate_limit import Limit
 from dreamlust.kit.schemas import Page
+from dreamlust.request_session import api_router
 
-router = APIRouter(tags=["comments"])
+router = api_router(tags=["comments"])
 
 
 @router.get("/content/{content_id}/comments", response_model=Page[CommentRead])

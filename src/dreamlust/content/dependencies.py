@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.auth.dependencies import CurrentUser, OptionalUser
+from dreamlust.auth.dependencies import BearerCredentials, CurrentUser, OptionalUser, optional_user
 from dreamlust.content import service
 from dreamlust.content.visibility import Viewer
 from dreamlust.dependencies import DbSession
 from dreamlust.errors import NotFound
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.pagination import Paginator
 from dreamlust.models import Content
+from dreamlust.runtime import runtime_of
 
 
 async def get_viewer(user: OptionalUser) -> Viewer:
@@ -21,6 +24,26 @@ async def get_viewer(user: OptionalUser) -> Viewer:
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+
+
+class Reading(NamedTuple):
+    """What a public read of content needs: the request's session, its viewer and the
+    paginator. Public reads are the most frequent requests, and FastAPI works on every
+    dependency of a route on every request, so they get all of it from one dependency."""
+
+    session: AsyncSession
+    viewer: Viewer
+    paginator: Paginator
+
+
+async def get_reading(
+    request: Request, credentials: BearerCredentials, session: DbSession
+) -> Reading:
+    user = await optional_user(credentials, session, request)
+    return Reading(session, Viewer.of(user, utcnow().date()), runtime_of(request).paginator)
+
+
+ReadingDep = Annotated[Reading, Depends(get_reading)]
 
 
 async def get_managed_content(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from dreamlust.auth.dependencies import CreatorUser, Staff
 from dreamlust.content import cards, service
@@ -13,6 +13,7 @@ from dreamlust.content.dependencies import (
     DeletedContent,
     ManagedContent,
     OwnedContent,
+    ReadingDep,
     ViewerDep,
 )
 from dreamlust.content.presenter import present_one
@@ -29,13 +30,14 @@ from dreamlust.content.search import MAX_QUERY_LENGTH
 from dreamlust.content.trending import Window
 from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import HandlePath
-from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
+from dreamlust.dependencies import DbSession, PageParams, SettingsDep
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models.enums import ContentType
+from dreamlust.request_session import api_router
 from dreamlust.taxonomy.service import normalize_tags
 
-router = APIRouter(tags=["content"])
+router = api_router(tags=["content"])
 Sort = Literal["latest", "popular", "trending"]
 _ORDERINGS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING[Window.DAY]}
 Filter = Annotated[str | None, Query(max_length=100), SingleLine]
@@ -58,10 +60,8 @@ async def create_content(
 
 @router.get("/content", response_model=Page[ContentRead])
 async def list_content(
-    session: DbSession,
-    viewer: ViewerDep,
+    reading: ReadingDep,
     page: PageParams,
-    paginator: PaginatorDep,
     type: ContentType | None = None,
     category: Filter = None,
     tag: Filter = None,
@@ -69,6 +69,7 @@ async def list_content(
     is_vr: bool | None = None,
     sort: Sort = "latest",
 ) -> Response:
+    session, viewer, paginator = reading
     creator_id = None
     if creator is not None:
         creator_id = (await creators.public_profile(session, creator, None)).id
@@ -88,14 +89,10 @@ async def list_content(
 
 @router.get("/creators/{handle}/content", response_model=Page[ContentRead])
 async def list_creator_content(
-    handle: HandlePath,
-    session: DbSession,
-    viewer: ViewerDep,
-    page: PageParams,
-    paginator: PaginatorDep,
-    sort: Sort = "latest",
+    handle: HandlePath, reading: ReadingDep, page: PageParams, sort: Sort = "latest"
 ) -> Response:
     """A creator's visible content; to its owner and staff, all of it, newest first."""
+    session, viewer, paginator = reading
     creator = await creators.public_profile(session, handle, viewer.user)
     everything = viewer.is_staff or creator.user_id == viewer.user_id
     repository = ContentRepository(session)
@@ -108,14 +105,13 @@ async def list_creator_content(
 
 @router.get("/content/trending", response_model=Page[ContentRead])
 async def trending_content(
-    session: DbSession,
-    viewer: ViewerDep,
+    reading: ReadingDep,
     page: PageParams,
-    paginator: PaginatorDep,
     window: Window = Window.DAY,
     type: ContentType | None = None,
 ) -> Response:
     """What is hot now: time-decayed engagement over the window, served from an index."""
+    session, viewer, paginator = reading
     repository = ContentRepository(session)
     ordering = TRENDING[window]
     query = repository.listing(viewer, ContentFilter(type=type), ordering, page, paginator)
@@ -125,20 +121,17 @@ async def trending_content(
 
 @router.get("/search", response_model=Page[ContentRead])
 async def search_content(
-    q: SearchText,
-    session: DbSession,
-    viewer: ViewerDep,
-    page: PageParams,
-    paginator: PaginatorDep,
-    type: ContentType | None = None,
+    q: SearchText, reading: ReadingDep, page: PageParams, type: ContentType | None = None
 ) -> Response:
     """Content matching every word of `q` (as prefixes), best match first."""
+    session, viewer, paginator = reading
     result = await service.search(session, viewer, q, page, paginator, content_type=type)
     return await cards.page_response(session, result, viewer)
 
 
 @router.get("/content/{content_id}", response_model=ContentRead)
-async def read_content(content_id: uuid.UUID, session: DbSession, viewer: ViewerDep) -> Response:
+async def read_content(content_id: uuid.UUID, reading: ReadingDep) -> Response:
+    session, viewer, _ = reading
     return await cards.detail_response(
         session, await service.card(session, content_id, viewer), viewer
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from dreamlust.auth.dependencies import CreatorUser, CurrentUser, OptionalUser, Staff
 from dreamlust.creators import service
@@ -21,8 +21,9 @@ from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, Settings
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models import Creator
+from dreamlust.request_session import api_router
 
-router = APIRouter(tags=["creators"])
+router = api_router(tags=["creators"])
 Decision = Literal["approve", "reject", "verify", "suspend"]
 CategoryFilter = Annotated[str | None, Query(max_length=100), SingleLine]
 

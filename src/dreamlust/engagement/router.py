@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from dreamlust.auth.dependencies import CurrentUser
@@ -18,8 +17,9 @@ from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.engagement import service
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.schemas import Page
+from dreamlust.request_session import api_router
 
-router = APIRouter(tags=["engagement"])
+router = api_router(tags=["engagement"])
 
 
 class LikeState(BaseModel):

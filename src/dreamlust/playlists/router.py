@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
 from dreamlust.auth.dependencies import CurrentUser
 from dreamlust.content.dependencies import ViewerDep
@@ -26,9 +26,10 @@ from dreamlust.playlists.schemas import (
     PlaylistRead,
     PlaylistUpdate,
 )
+from dreamlust.request_session import api_router
 from dreamlust.users import service as users
 
-router = APIRouter(tags=["playlists"])
+router = api_router(tags=["playlists"])
 UsernamePath = Annotated[str, Path(max_length=100), SingleLine]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import Path, Query, status
 
 from dreamlust.auth.dependencies import Admin, OptionalUser
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
@@ -12,10 +12,11 @@ from dreamlust.errors import Forbidden, Unauthorized
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models import Category
 from dreamlust.models.enums import UserRole
+from dreamlust.request_session import api_router
 from dreamlust.taxonomy import service
 from dreamlust.taxonomy.schemas import CategoryCreate, CategoryRead, CategoryUpdate, TagRead
 
-router = APIRouter(tags=["taxonomy"])
+router = api_router(tags=["taxonomy"])
 SlugPath = Annotated[str, Path(max_length=100), SingleLine]
 
 

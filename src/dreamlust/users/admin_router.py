@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from dreamlust.auth.dependencies import Admin
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
@@ -13,11 +13,12 @@ from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models import User
 from dreamlust.models.enums import UserRole, UserStatus
+from dreamlust.request_session import api_router
 from dreamlust.users import administration
 from dreamlust.users.repository import UserFilter
 from dreamlust.users.schemas import AdminUserUpdate, UserAdminView
 
-router = APIRouter(prefix="/admin/users", tags=["administration"])
+router = api_router(prefix="/admin/users", tags=["administration"])
 
 
 @router.get("", response_model=Page[UserAdminView])

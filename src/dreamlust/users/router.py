@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 
 from dreamlust.auth.dependencies import CurrentUser
 from dreamlust.dependencies import DbSession
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import SingleLine
 from dreamlust.models import User
+from dreamlust.request_session import api_router
 from dreamlust.users import service
 from dreamlust.users.preferences import Preferences, PreferencesUpdate
 from dreamlust.users.schemas import AccountDeletion, ProfileUpdate, UserPrivate, UserPublic
 
-router = APIRouter(tags=["users"])
+router = api_router(tags=["users"])
 
 
 @router.get("/users/me", response_model=UserPrivate)

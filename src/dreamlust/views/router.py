@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Body, status
+from fastapi import Body, status
 
 from dreamlust.auth.dependencies import CurrentUser
 from dreamlust.content.dependencies import ViewerDep
@@ -13,11 +13,12 @@ from dreamlust.content.presenter import present_page
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.schemas import Page
+from dreamlust.request_session import api_router
 from dreamlust.views import service
 from dreamlust.views.dependencies import ViewBufferDep, WatcherDep
 from dreamlust.views.schemas import HistoryEntry, ViewCreate, ViewRecorded
 
-router = APIRouter(tags=["views"])
+router = api_router(tags=["views"])
 
 
 @router.post(

@@ -1,0 +1,87 @@
+"""One database session per request, opened and closed around the route's handler.
+
+A request that may write (any method but GET, HEAD and OPTIONS) runs in one transaction:
+committed after the handler has built its response and before that response is sent,
+rolled back when the handler raises. Side effects queued with `after_commit` run after
+the response, and only when the commit succeeded. A read-only request gets a session
+that only reads (in autocommit on PostgreSQL) and is closed once its response is built.
+
+The route opens the session, not a dependency with `yield`: FastAPI runs every such
+dependency through exit stacks and a shielded task per request, which costs more CPU
+than the whole of a cached read (see bench/README.md). The `DbSession` dependency then
+only hands out the session of the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.background import BackgroundTasks
+
+from dreamlust.kit.after_commit import Job, run_job, take_jobs
+from dreamlust.runtime import runtime_of
+
+_SCOPE_KEY = "dreamlust.session"
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """The session of this request (see `SessionRoute`)."""
+    try:
+        session: AsyncSession = request.scope[_SCOPE_KEY]
+    except KeyError:
+        raise RuntimeError(
+            f"{request.url.path} has no database session: its router must be made by api_router()"
+        ) from None
+    return session
+
+
+class SessionRoute(APIRoute):
+    """A route that runs its handler in the request's database session, when the handler
+    or one of its dependencies asks for it."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+        if not _depends_on(self.dependant, get_session):
+            return handler
+
+        async def in_session(request: Request) -> Response:
+            database = runtime_of(request).database
+            if request.method in _READ_ONLY_METHODS:
+                async with database.session(write=False) as session:
+                    request.scope[_SCOPE_KEY] = session
+                    return await handler(request)
+            async with database.transaction() as session:
+                request.scope[_SCOPE_KEY] = session
+                response = await handler(request)
+            _run_after_response(response, take_jobs(session))
+            return response
+
+        return in_session
+
+
+def api_router(**options: Any) -> APIRouter:
+    """An `APIRouter` whose routes run in the request's database session."""
+    return APIRouter(route_class=SessionRoute, **options)
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return dependant.call is call or any(_depends_on(d, call) for d in dependant.dependencies)
+
+
+def _run_after_response(response: Response, jobs: list[Job]) -> None:
+    if not jobs:
+        return
+    tasks = BackgroundTasks()
+    if response.background is not None:
+        tasks.add_task(response.background)
+    for job in jobs:
+        tasks.add_task(run_job, job)
+    response.background = tasks
