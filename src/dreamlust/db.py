@@ -38,7 +38,7 @@ _IMMEDIATE = "sqlite_begin_immediate"
 INCLUDE_DELETED = soft_delete.INCLUDE_DELETED
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
@@ -56,6 +56,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_recycle=settings.db_pool_recycle_seconds,
+        **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
 
 
@@ -84,14 +85,12 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine = create_engine(settings)
-        reads = self.engine
+        self.engine = create_engine(settings, autocommit=True)
+        writes = self.engine.execution_options(**{_IMMEDIATE: True})
         if not settings.is_sqlite:
-            reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self._read_sessions = async_sessionmaker(reads, expire_on_commit=False)
-        self._write_sessions = async_sessionmaker(
-            self.engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
-        )
+            writes = self.engine.execution_options(isolation_level="READ COMMITTED")
+        self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_sessions = async_sessionmaker(writes, expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,14 +6,14 @@ import asyncio
 import logging
 from typing import Any
 
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from dreamlust.dependencies import RuntimeDep
-from dreamlust.request_session import api_router
 
 logger = logging.getLogger(__name__)
-router = api_router(tags=["operations"])
+router = APIRouter(tags=["operations"])
 _PROBE_TIMEOUT_SECONDS = 2.0
 
 

@@ -18,7 +18,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTasks
@@ -44,13 +43,11 @@ async def get_session(request: Request) -> AsyncSession:
 
 
 class SessionRoute(APIRoute):
-    """A route that runs its handler in the request's database session, when the handler
-    or one of its dependencies asks for it."""
+    """A route that runs its handler in the request's database session. (A session that
+    is never used opens no connection.)"""
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
-        if not _depends_on(self.dependant, get_session):
-            return handler
 
         async def in_session(request: Request) -> Response:
             database = runtime_of(request).database
@@ -70,10 +67,6 @@ class SessionRoute(APIRoute):
 def api_router(**options: Any) -> APIRouter:
     """An `APIRouter` whose routes run in the request's database session."""
     return APIRouter(route_class=SessionRoute, **options)
-
-
-def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
-    return dependant.call is call or any(_depends_on(d, call) for d in dependant.dependencies)
 
 
 def _run_after_response(response: Response, jobs: list[Job]) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.service import AuthService, blocked_reason
 from dreamlust.dependencies import DbSession, RuntimeDep
@@ -36,6 +37,16 @@ async def optional_user(
     if reason := blocked_reason(user):
         raise Unauthorized(f"This account is {reason}.")
     return user
+
+
+async def signed_in_user(request: Request, session: AsyncSession) -> User | None:
+    """`optional_user` called from inside another dependency, without dependency
+    nodes of its own; a route that uses it declares `OPTIONAL_BEARER` in its OpenAPI."""
+    return await optional_user(await _bearer(request), session, request)
+
+
+# The security of a route that serves everyone, and signed-in users as themselves.
+OPTIONAL_BEARER: dict[str, Any] = {"security": [{_bearer.scheme_name: []}, {}]}
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]

@@ -8,7 +8,7 @@ from typing import Annotated, NamedTuple
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.auth.dependencies import BearerCredentials, CurrentUser, OptionalUser, optional_user
+from dreamlust.auth.dependencies import CurrentUser, OptionalUser, signed_in_user
 from dreamlust.content import service
 from dreamlust.content.visibility import Viewer
 from dreamlust.dependencies import DbSession
@@ -16,6 +16,7 @@ from dreamlust.errors import NotFound
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import Paginator
 from dreamlust.models import Content
+from dreamlust.request_session import get_session
 from dreamlust.runtime import runtime_of
 
 
@@ -28,18 +29,18 @@ ViewerDep = Annotated[Viewer, Depends(get_viewer)]
 
 class Reading(NamedTuple):
     """What a public read of content needs: the request's session, its viewer and the
-    paginator. Public reads are the most frequent requests, and FastAPI works on every
-    dependency of a route on every request, so they get all of it from one dependency."""
+    paginator, from one dependency. Public reads are the most frequent requests, and
+    FastAPI 0.165 spends about as much CPU on each dependency of a route, on every
+    request, as on building a whole card (see bench/README.md)."""
 
     session: AsyncSession
     viewer: Viewer
     paginator: Paginator
 
 
-async def get_reading(
-    request: Request, credentials: BearerCredentials, session: DbSession
-) -> Reading:
-    user = await optional_user(credentials, session, request)
+async def get_reading(request: Request) -> Reading:
+    session = await get_session(request)
+    user = await signed_in_user(request, session)
     return Reading(session, Viewer.of(user, utcnow().date()), runtime_of(request).paginator)
 
 

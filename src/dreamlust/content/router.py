@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query, Response, status
 
-from dreamlust.auth.dependencies import CreatorUser, Staff
+from dreamlust.auth.dependencies import OPTIONAL_BEARER, CreatorUser, Staff
 from dreamlust.content import cards, service
 from dreamlust.content.dependencies import (
     DeletedContent,
@@ -58,7 +58,7 @@ async def create_content(
     return await present_one(session, content, viewer)
 
 
-@router.get("/content", response_model=Page[ContentRead])
+@router.get("/content", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
 async def list_content(
     reading: ReadingDep,
     page: PageParams,
@@ -87,7 +87,9 @@ async def list_content(
     return await cards.page_response(session, result, viewer)
 
 
-@router.get("/creators/{handle}/content", response_model=Page[ContentRead])
+@router.get(
+    "/creators/{handle}/content", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER
+)
 async def list_creator_content(
     handle: HandlePath, reading: ReadingDep, page: PageParams, sort: Sort = "latest"
 ) -> Response:
@@ -103,7 +105,7 @@ async def list_creator_content(
     return await cards.page_response(session, result, viewer)
 
 
-@router.get("/content/trending", response_model=Page[ContentRead])
+@router.get("/content/trending", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
 async def trending_content(
     reading: ReadingDep,
     page: PageParams,
@@ -119,7 +121,7 @@ async def trending_content(
     return await cards.page_response(session, result, viewer)
 
 
-@router.get("/search", response_model=Page[ContentRead])
+@router.get("/search", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
 async def search_content(
     q: SearchText, reading: ReadingDep, page: PageParams, type: ContentType | None = None
 ) -> Response:
@@ -129,7 +131,7 @@ async def search_content(
     return await cards.page_response(session, result, viewer)
 
 
-@router.get("/content/{content_id}", response_model=ContentRead)
+@router.get("/content/{content_id}", response_model=ContentRead, openapi_extra=OPTIONAL_BEARER)
 async def read_content(content_id: uuid.UUID, reading: ReadingDep) -> Response:
     session, viewer, _ = reading
     return await cards.detail_response(
