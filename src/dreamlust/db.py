@@ -4,9 +4,13 @@ SQLite runs in WAL mode with foreign keys on and a busy timeout. Requests that m
 write open their transaction with `BEGIN IMMEDIATE`, so two writers queue on the
 write lock instead of failing when one tries to upgrade a stale read snapshot.
 
-On PostgreSQL, read-only sessions run in autocommit: under READ COMMITTED every
-statement takes its own snapshot whether or not it sits in a transaction, so BEGIN
-and COMMIT would only add two round trips to every read request.
+On PostgreSQL, the engine's connections are in autocommit and read-only sessions use
+them as they are: under READ COMMITTED every statement takes its own snapshot whether or
+not it sits in a transaction, so BEGIN and COMMIT would only add two round trips to every
+read request. Sessions that write ask for READ COMMITTED on their connection, which makes
+it open a real transaction. It is this way round because SQLAlchemy applies and undoes
+an isolation level on every checkout that asks for one: that work belongs on the rarer
+writes, not on every read.
 
 Connections are not pinged before use (a round trip per request); a connection the
 server dropped fails its statement once, and SQLAlchemy then invalidates the whole
@@ -35,10 +39,13 @@ from dreamlust.config import Settings
 from dreamlust.kit import soft_delete
 
 _IMMEDIATE = "sqlite_begin_immediate"
+_WRITE_ISOLATION = "READ COMMITTED"
 INCLUDE_DELETED = soft_delete.INCLUDE_DELETED
 
 
 def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngine:
+    """The engine; with `autocommit`, a PostgreSQL connection runs each statement on its
+    own unless it is asked for an isolation level (SQLite ignores it: see `_on_begin`)."""
     if settings.is_sqlite:
         engine = create_async_engine(
             settings.database_url,
@@ -88,7 +95,7 @@ class Database:
         self.engine = create_engine(settings, autocommit=True)
         writes = self.engine.execution_options(**{_IMMEDIATE: True})
         if not settings.is_sqlite:
-            writes = self.engine.execution_options(isolation_level="READ COMMITTED")
+            writes = self.engine.execution_options(isolation_level=_WRITE_ISOLATION)
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(writes, expire_on_commit=False)
 
