@@ -46,17 +46,19 @@ DOMAIN_ROUTERS = (
 )
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
-    """The application; a given `runtime` is used as it is and left open at shutdown."""
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, serving: bool = False
+) -> FastAPI:
+    """The application; a given `runtime` is used as it is and left open at shutdown.
+    `serving`: the process exists to serve it, so the garbage collector is tuned for that
+    once it has started (see `kit/gc_tuning.py`)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if runtime is None:  # a serving process, not an application under test
-            app.state.runtime = Runtime.start(settings)
+        app.state.runtime = runtime or Runtime.start(settings)
+        if serving:
             tune_for_serving()
-        else:
-            app.state.runtime = runtime
         try:
             yield
         finally:
@@ -86,3 +88,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     return app
+
+
+def create_serving_app() -> FastAPI:
+    """The application as `dreamlust serve` runs it in each worker process."""
+    return create_app(serving=True)

@@ -36,7 +36,7 @@ def serve(
 
         asyncio.run(load_demo_data(settings))
     uvicorn.run(
-        "dreamlust.app:create_app",
+        "dreamlust.app:create_serving_app",
         factory=True,
         host=host,
         port=port,
