@@ -22,6 +22,7 @@ from dreamlust.db import Database
 from dreamlust.models import Base
 from dreamlust.runtime import Runtime
 from tests.fixtures.databases import BACKENDS, PostgresUnavailable, empty_database
+from tests.fixtures.serving import served
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-rules"
@@ -126,13 +127,7 @@ async def runtime(settings: Settings, database: Database) -> AsyncIterator[Runti
 
 @pytest.fixture
 async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings, runtime=runtime)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as client,
-    ):
+    async with served(create_app(settings, runtime=runtime)) as client:
         yield client
 
 

@@ -14,6 +14,7 @@ from dreamlust.config import Settings
 from dreamlust.errors import install_error_handlers
 from dreamlust.runtime import Runtime
 from tests.conftest import make_settings
+from tests.fixtures.serving import served
 
 PROBLEM = "application/problem+json"
 
@@ -28,11 +29,7 @@ async def test_liveness_readiness_and_docs(client: httpx.AsyncClient) -> None:
 
 
 async def _client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(create_app(settings)) as client:
         yield client
 
 

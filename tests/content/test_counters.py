@@ -19,6 +19,7 @@ from dreamlust.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.accounts import headers_for, make_account
 from tests.fixtures.factories import make_creator
+from tests.fixtures.serving import served
 
 CONTENT = "/api/v1/content"
 
@@ -85,11 +86,7 @@ async def review_client(database_url: str, runtime: Runtime) -> AsyncIterator[ht
     settings = make_settings(
         database_url, mail_dir=runtime.settings.mail_dir, content_review_required=True
     )
-    app = create_app(settings, runtime=replace(runtime, settings=settings))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(create_app(settings, runtime=replace(runtime, settings=settings))) as client:
         yield client
 
 

@@ -10,6 +10,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ from dreamlust.runtime import Runtime
 from tests.counters import test_recount
 from tests.fixtures.accounts import headers_for, make_account
 from tests.fixtures.factories import make_content, make_creator
+from tests.fixtures.serving import served
 
 API = "/api/v1"
 SEED = 20240605
@@ -48,13 +50,7 @@ async def app(settings: Settings, database: Database) -> AsyncIterator[App]:
     of its settings, and the database, are the suite's."""
     own_settings = settings.model_copy(update={"rate_limit_comment": "100000/minute"})
     runtime = Runtime.start(own_settings, database=database)
-    application = create_app(own_settings, runtime=runtime)
-    async with (
-        application.router.lifespan_context(application),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=application), base_url="http://testserver"
-        ) as client,
-    ):
+    async with served(create_app(own_settings, runtime=runtime)) as client:
         yield App(client, runtime)
 
 
@@ -274,37 +270,19 @@ async def _reorder(
 
 
 async def _rows(session: AsyncSession) -> dict[str, int]:
-    every = {INCLUDE_DELETED: True}
-    counts = {}
-    for name, model in (
-        ("likes", Like),
-        ("follows", Follow),
-        ("views", View),
-        ("playlist items", PlaylistItem),
-    ):
-        counts[name] = int(await session.scalar(select(func.count()).select_from(model)) or 0)
-    counts["comments"] = int(
-        await session.scalar(select(func.count()).select_from(Comment).execution_options(**every))
-        or 0
-    )
-    counts["replies"] = int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Comment)
-            .where(Comment.parent_id.is_not(None))
-            .execution_options(**every)
-        )
-        or 0
-    )
-    counts["deleted comments"] = int(
-        await session.scalar(
-            select(func.count())
-            .select_from(Comment)
-            .where(Comment.deleted_at.is_not(None))
-            .execution_options(**every)
-        )
-        or 0
-    )
+    async def count(model: type[Any], *where: Any) -> int:
+        query = select(func.count()).select_from(model).where(*where)
+        return int(await session.scalar(query.execution_options(**{INCLUDE_DELETED: True})) or 0)
+
+    counts = {
+        "likes": await count(Like),
+        "follows": await count(Follow),
+        "views": await count(View),
+        "playlist items": await count(PlaylistItem),
+        "comments": await count(Comment),
+        "replies": await count(Comment, Comment.parent_id.is_not(None)),
+        "deleted comments": await count(Comment, Comment.deleted_at.is_not(None)),
+    }
     await session.commit()
     return counts
 

@@ -18,6 +18,7 @@ from dreamlust.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.accounts import headers_for, make_account, reload
 from tests.fixtures.factories import make_category, make_content, make_creator, make_user
+from tests.fixtures.serving import served
 
 CREATORS = "/api/v1/creators"
 PROBLEM = "application/problem+json"
@@ -110,10 +111,7 @@ async def test_new_creators_wait_for_approval_when_auto_approval_is_off(
     )
     user = await make_account(session)
     app = create_app(settings, runtime=replace(runtime, settings=settings))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
-    ):
+    async with served(app) as client:
         response = await client.post(
             CREATORS,
             json={"display_name": "Slow Lane", "handle": "slow_lane"},

@@ -25,6 +25,7 @@ from dreamlust.models import View
 from dreamlust.runtime import Runtime
 from dreamlust.views import service
 from tests.conftest import IN_CI
+from tests.fixtures.serving import served
 
 TEST_REDIS_URL = os.environ.get("DREAMLUST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -102,12 +103,7 @@ async def make_views_app(
             if runtime.redis is not None:
                 stack.push_async_callback(_forget_buffer, runtime)
             app = create_app(runtime.settings, runtime=runtime)
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            client = await stack.enter_async_context(
-                httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-                )
-            )
+            client = await stack.enter_async_context(served(app))
             return ViewsApp(client, runtime)
 
         yield make
