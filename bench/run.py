@@ -719,12 +719,17 @@ def endpoints_to_measure(
     return selected, rotating
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """The bench database's options, shared with engagement.py."""
     parser.add_argument("--db", default="dreamlust_bench", help="bench database name")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    add_database_arguments(parser)
     parser.add_argument("--scale", type=int, default=700, help="seed scale if the DB is empty")
     parser.add_argument(
         "--allow-small", action="store_true", help="accept a database below the issue's size"
