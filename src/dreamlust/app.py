@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from dreamlust import __version__, health
 from dreamlust.auth import router as auth_router
+from dreamlust.billing import router as billing_router
 from dreamlust.comments import router as comments_router
 from dreamlust.config import Settings, get_settings
 from dreamlust.content import router as content_router
@@ -43,6 +44,7 @@ DOMAIN_ROUTERS = (
     comments_router.router,
     views_router.router,
     playlists_router.router,
+    billing_router.router,
 )
 
 

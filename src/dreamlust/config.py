@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -93,6 +96,24 @@ class Settings(BaseSettings):
     view_flush_seconds: Annotated[float, Field(gt=0)] = 5.0
     view_buffer_prefix: Annotated[str, Field(min_length=1)] = "dreamlust:views"
 
+    platform_fee_bps: Annotated[int, Field(ge=0, le=10_000)] = 2_000
+    currencies: Annotated[
+        list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]], Field(min_length=1)
+    ] = [
+        "USD",
+        "EUR",
+        "GBP",
+    ]
+    max_payment_amount: Annotated[Decimal, Field(gt=0, le=Decimal("9999999999.99"))] = Decimal(
+        "10000.00"
+    )
+    payment_webhook_secret: SecretStr | None = None
+    payment_webhook_tolerance_seconds: Annotated[int, Field(ge=1)] = 300
+    idempotency_key_hours: Annotated[int, Field(ge=24)] = 24
+    renewal_seconds: Annotated[float, Field(gt=0)] = 60.0
+    renewal_retry_hours: Annotated[float, Field(gt=0)] = 24.0
+    renewal_grace_days: Annotated[float, Field(ge=0)] = 3.0
+
     log_level: str = "INFO"
     soft_delete_retention_days: Annotated[int, Field(ge=1)] = 30
     cors_origins: list[str] = []
@@ -123,6 +144,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def webhook_secret(self) -> bytes:
+        """The key payment webhooks are signed with; derived from the secret key when
+        no key of its own is set."""
+        if self.payment_webhook_secret is not None:
+            return self.payment_webhook_secret.get_secret_value().encode()
+        return (
+            hmac.new(self.signing_key(), b"payment-webhooks", hashlib.sha256).hexdigest().encode()
+        )
 
     def signing_key(self) -> bytes:
         """The secret key; in development one is generated once and kept in a local file."""

@@ -19,6 +19,7 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 _TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
+    402: "Payment Required",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -59,6 +60,12 @@ class Unauthorized(DreamlustError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class PaymentDeclined(DreamlustError):
+    """The payment provider refused the charge; nothing was bought and nothing moved."""
+
+    status, slug = 402, "payment-declined"
 
 
 class Forbidden(DreamlustError):

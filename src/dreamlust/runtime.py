@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
 from dreamlust.auth.tokens import AccessTokens
+from dreamlust.billing.gateway import PaymentGateway, SandboxGateway
 from dreamlust.config import Settings
 from dreamlust.db import Database
 from dreamlust.kit.pagination import CursorCodec, Paginator
@@ -25,6 +26,7 @@ class Runtime:
     rate_limiter: RateLimiter
     access_tokens: AccessTokens
     mailer: Mailer
+    payments: PaymentGateway
 
     @classmethod
     def start(cls, settings: Settings, *, database: Database | None = None) -> Runtime:
@@ -39,6 +41,7 @@ class Runtime:
                 settings.signing_key(), timedelta(minutes=settings.access_token_minutes)
             ),
             mailer=create_mailer(settings),
+            payments=SandboxGateway(),
         )
 
     async def close(self) -> None:

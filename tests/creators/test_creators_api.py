@@ -1,5 +1,5 @@
 """Creator profiles over HTTP: becoming a creator, the public list and profile, editing,
-tier prices, and the staff workflow that approves, rejects, verifies and suspends."""
+and the staff workflow that approves, rejects, verifies and suspends."""
 
 import uuid
 from dataclasses import replace
@@ -439,98 +439,6 @@ async def test_only_creators_edit_a_profile_and_only_their_own(
     assert (await client.patch(f"{CREATORS}/me", json=body, headers=user)).status_code == 403
     assert (await client.patch(f"{CREATORS}/me", json=body, headers=no_profile)).status_code == 404
     assert (await stored(session, creator.id)).display_name == "Mine"
-
-
-# Tier prices
-
-
-async def test_tier_prices_are_exact_decimals_sent_as_strings(
-    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
-) -> None:
-    creator, headers = await creator_account(session, runtime)
-
-    response = await client.put(
-        f"{CREATORS}/me/tiers",
-        json={"currency": "EUR", "basic": "4.99", "premium": "9.5", "vip": "1000000.10"},
-        headers=headers,
-    )
-
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert (body["payout_currency"], body["price_basic"], body["price_vip"]) == (
-        "EUR",
-        "4.99",
-        "1000000.10",
-    )
-    assert body["price_premium"] == "9.50"
-    public = (await client.get(f"{CREATORS}/{creator.handle}")).json()
-    assert (public["price_basic"], public["price_premium"], public["price_vip"]) == (
-        "4.99",
-        "9.50",
-        "1000000.10",
-    )
-
-
-async def test_a_tier_left_out_is_no_longer_offered(
-    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
-) -> None:
-    creator, headers = await creator_account(session, runtime)
-    path = f"{CREATORS}/me/tiers"
-    first = await client.put(
-        path, json={"currency": "USD", "basic": "4.99", "vip": "20"}, headers=headers
-    )
-    assert first.status_code == 200, first.text
-
-    second = await client.put(path, json={"currency": "USD", "premium": "9.99"}, headers=headers)
-
-    assert second.status_code == 200, second.text
-    public = (await client.get(f"{CREATORS}/{creator.handle}")).json()
-    assert (public["price_basic"], public["price_premium"], public["price_vip"]) == (
-        None,
-        "9.99",
-        None,
-    )
-
-
-@pytest.mark.parametrize(
-    "prices",
-    [
-        {"currency": "USD", "basic": "0"},
-        {"currency": "USD", "basic": "0.00"},
-        {"currency": "USD", "basic": "-4.99"},
-        {"currency": "USD", "premium": "4.999"},
-        {"currency": "USD", "vip": "10000000000.00"},
-        {"currency": "USD", "basic": "NaN"},
-        {"currency": "USD", "basic": "Infinity"},
-        {"currency": "USD", "basic": "cheap"},
-        {"currency": "usd", "basic": "4.99"},
-        {"currency": "US", "basic": "4.99"},
-        {"currency": "USDT", "basic": "4.99"},
-        {"currency": "U$D", "basic": "4.99"},
-        {"basic": "4.99"},
-        {"currency": "USD", "basic": "4.99", "gold": "99.99"},
-    ],
-)
-async def test_bad_prices_and_currencies_are_refused(
-    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime, prices: dict[str, str]
-) -> None:
-    creator, headers = await creator_account(session, runtime)
-
-    response = await client.put(f"{CREATORS}/me/tiers", json=prices, headers=headers)
-
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == PROBLEM
-    after = await stored(session, creator.id)
-    assert (after.price_basic, after.price_premium, after.price_vip) == (None, None, None)
-
-
-async def test_only_creators_set_tier_prices(
-    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
-) -> None:
-    body = {"currency": "USD", "basic": "4.99"}
-    user = headers_for(runtime, await make_account(session))
-    assert (await client.put(f"{CREATORS}/me/tiers", json=body)).status_code == 401
-    assert (await client.put(f"{CREATORS}/me/tiers", json=body, headers=user)).status_code == 403
 
 
 # The staff workflow

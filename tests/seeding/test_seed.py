@@ -118,7 +118,9 @@ def _counter_mismatches() -> dict[str, Select[tuple[int]]]:
             != _count_of(
                 select(func.count()).where(
                     Subscription.creator_id == Creator.id,
-                    Subscription.status == SubscriptionStatus.ACTIVE,
+                    Subscription.status.in_(
+                        (SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELED)
+                    ),
                 )
             )
         ),

@@ -120,7 +120,9 @@ def select_cards(dialect: str) -> Select[Any]:
 
 def _premium(rows: Sequence[Row[Any]]) -> list[PremiumItem]:
     return [
-        PremiumItem(row.id, row.creator_id, getattr(row, _OWNER)) for row in rows if row.is_premium
+        PremiumItem(row.id, row.creator_id, getattr(row, _OWNER), row.premium_tier)
+        for row in rows
+        if row.is_premium
     ]
 
 

@@ -1,5 +1,10 @@
-"""Who may play the media of premium content: its buyers, active subscribers of its
-creator, the creator and staff. Answered for a whole page in at most two statements."""
+"""Who may play the media of premium content: its buyers, the live subscribers of its
+creator whose tier includes it, the creator and staff. Answered for a whole page in at
+most two statements.
+
+A subscription is live while it is ACTIVE or CANCELED (paid, not renewing) and its
+period has not ended; it includes the items whose `premium_tier` is at or below its
+level (`billing.tiers.LEVELS`)."""
 
 from __future__ import annotations
 
@@ -8,18 +13,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.visibility import Viewer
 from dreamlust.models import ContentPurchase, Subscription
-from dreamlust.models.enums import SubscriptionStatus
+from dreamlust.models.enums import SubscriptionStatus, SubscriptionTier
+
+LIVE_SUBSCRIPTION = (SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELED)
+LEVELS = {SubscriptionTier.BASIC: 1, SubscriptionTier.PREMIUM: 2, SubscriptionTier.VIP: 3}
 
 
 class PremiumItem(NamedTuple):
     id: uuid.UUID
     creator_id: uuid.UUID
     owner_id: uuid.UUID  # the creator's user
+    tier: SubscriptionTier
 
 
 def _owns(owner_id: uuid.UUID, viewer: Viewer) -> bool:
@@ -56,18 +65,19 @@ async def unlocked(
         )
     )
     granted.update(bought)
-    subscribed = set(
-        await session.scalars(
-            select(Subscription.creator_id).where(
-                Subscription.subscriber_id == viewer.user_id,
-                Subscription.creator_id.in_({item.creator_id for item in others}),
-                Subscription.status == SubscriptionStatus.ACTIVE,
-                or_(
-                    Subscription.current_period_end.is_(None),
+    levels: dict[uuid.UUID, int] = dict(
+        (
+            await session.execute(
+                select(Subscription.creator_id, Subscription.level).where(
+                    Subscription.subscriber_id == viewer.user_id,
+                    Subscription.creator_id.in_({item.creator_id for item in others}),
+                    Subscription.status.in_(LIVE_SUBSCRIPTION),
                     Subscription.current_period_end > now,
-                ),
+                )
             )
-        )
+        ).tuples()
     )
-    granted.update(item.id for item in others if item.creator_id in subscribed)
+    granted.update(
+        item.id for item in others if levels.get(item.creator_id, 0) >= LEVELS[item.tier]
+    )
     return granted

@@ -39,7 +39,7 @@ def present(content: Content, viewer: Viewer, *, unlocked: bool) -> ContentRead:
 
 def _premium(items: list[Content]) -> list[PremiumItem]:
     return [
-        PremiumItem(item.id, item.creator_id, item.creator.user_id)
+        PremiumItem(item.id, item.creator_id, item.creator.user_id, item.premium_tier)
         for item in items
         if item.is_premium
     ]

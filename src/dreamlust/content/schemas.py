@@ -9,9 +9,15 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from dreamlust.creators.schemas import CategoryRef, CreatorSummary, Currency, Price
-from dreamlust.kit.schemas import Input, LongText, Patch, Schema, SingleLine, Url
-from dreamlust.models.enums import ContentStatus, ContentType, VRProjection, VRStereoFormat
+from dreamlust.creators.schemas import CategoryRef, CreatorSummary
+from dreamlust.kit.schemas import Currency, Input, LongText, Patch, Price, Schema, SingleLine, Url
+from dreamlust.models.enums import (
+    ContentStatus,
+    ContentType,
+    SubscriptionTier,
+    VRProjection,
+    VRStereoFormat,
+)
 
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
@@ -46,6 +52,11 @@ def type_metadata_problems(content_type: ContentType, values: dict[str, Any]) ->
     return sorted(name for name in TYPE_SPECIFIC - allowed if values.get(name) is not None)
 
 
+# The lowest tier whose subscribers play a premium item (a CUSTOM tier includes the
+# level its creator chose).
+PremiumTier = Literal[SubscriptionTier.BASIC, SubscriptionTier.PREMIUM, SubscriptionTier.VIP]
+
+
 class ContentFields(Patch):
     """What a creator may set on content, shared by create and update."""
 
@@ -58,6 +69,7 @@ class ContentFields(Patch):
             "allow_comments",
             "allow_downloads",
             "is_premium",
+            "premium_tier",
         }
     )
 
@@ -84,6 +96,7 @@ class ContentFields(Patch):
     is_premium: bool | None = None
     price: Price | None = None
     currency: Currency | None = None
+    premium_tier: PremiumTier | None = None
     scheduled_at: AwareDatetime | None = None
 
 
@@ -135,6 +148,7 @@ class ContentRead(Schema):
     is_premium: bool
     price: Decimal | None
     currency: str | None
+    premium_tier: SubscriptionTier
     published_at: datetime | None
     scheduled_at: datetime | None
     created_at: datetime

@@ -11,7 +11,8 @@ the tally should hold zero. The definitions are those the live code maintains:
   of any status carrying the tag (`content.service`);
 - views, comments, replies and playlist items are counted as the seeding builds them:
   every view row, live comments (replies included), live replies, every playlist item;
-- `creators.subscriber_count` counts ACTIVE subscriptions.
+- `creators.subscriber_count` counts live subscriptions, ACTIVE or CANCELED (paid and
+  not renewing), as `billing.subscriptions` moves it.
 
 `comments.like_count` and `content.share_count` have no source rows to count, so they
 are not recounted.
@@ -26,6 +27,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ColumnElement, Select, cast, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from dreamlust.content.entitlements import LIVE_SUBSCRIPTION
 from dreamlust.models import (
     Comment,
     Content,
@@ -39,7 +41,7 @@ from dreamlust.models import (
     View,
     content_tags,
 )
-from dreamlust.models.enums import ContentStatus, SubscriptionStatus
+from dreamlust.models.enums import ContentStatus
 
 Tally = Select[uuid.UUID, int]
 
@@ -91,7 +93,7 @@ COUNTERS: tuple[Counter, ...] = (
     Counter(Creator.follower_count, _count_by(Follow.creator_id)),
     Counter(
         Creator.subscriber_count,
-        _count_by(Subscription.creator_id, Subscription.status == SubscriptionStatus.ACTIVE),
+        _count_by(Subscription.creator_id, Subscription.status.in_(LIVE_SUBSCRIPTION)),
     ),
     Counter(
         Creator.content_count,

@@ -15,7 +15,6 @@ from dreamlust.creators.schemas import (
     CreatorUpdate,
     HandlePath,
     StaffDecision,
-    TierPrices,
 )
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
@@ -70,12 +69,6 @@ async def update_my_profile(
     updated = await service.update_profile(session, creator, changes, expected_version=version)
     set_etag(response, updated)
     return updated
-
-
-@router.put("/creators/me/tiers", response_model=CreatorRead)
-async def set_tiers(tiers: TierPrices, user: CreatorUser, session: DbSession) -> Creator:
-    creator = await service.my_profile(session, user)
-    return await service.set_tiers(session, creator, tiers)
 
 
 @router.get("/creators/{handle}", response_model=CreatorRead)

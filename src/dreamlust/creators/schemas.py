@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Path
@@ -20,7 +19,6 @@ from dreamlust.kit.schemas import (
     SingleLine,
     Url,
 )
-from dreamlust.kit.types import MONEY_QUANTUM
 from dreamlust.models.enums import CreatorStatus
 
 RESERVED_HANDLES = frozenset(
@@ -70,13 +68,6 @@ CategorySlugs = Annotated[
     list[Annotated[str, StringConstraints(max_length=100)]],
     Field(max_length=MAX_CREATOR_CATEGORIES),
 ]
-# In cents, as stored: "9.5" is answered as "9.50" at once, not only once read back.
-Price = Annotated[
-    Decimal,
-    Field(gt=0, max_digits=12, decimal_places=2),
-    AfterValidator(lambda price: price.quantize(MONEY_QUANTUM)),
-]
-Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class CategoryRef(Schema):
@@ -108,9 +99,6 @@ class CreatorRead(CreatorSummary):
     total_likes: int
     tips_enabled: bool
     payout_currency: str
-    price_basic: Decimal | None
-    price_premium: Decimal | None
-    price_vip: Decimal | None
     categories: list[CategoryRef]
     created_at: datetime
     version: int
@@ -139,15 +127,6 @@ class CreatorUpdate(Patch):
     tips_enabled: bool | None = None
     categories: CategorySlugs | None = None
     version: Annotated[int, Field(ge=1)] | None = None
-
-
-class TierPrices(Input):
-    """PUT /creators/me/tiers: the full set of prices; a tier left out is not offered."""
-
-    currency: Currency
-    basic: Price | None = None
-    premium: Price | None = None
-    vip: Price | None = None
 
 
 class StaffDecision(Input):

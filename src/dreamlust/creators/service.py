@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamlust.config import Settings
 from dreamlust.content import service as content
 from dreamlust.creators.repository import NEWEST, POPULAR, WITH_CATEGORIES, CreatorRepository
-from dreamlust.creators.schemas import CreatorCreate, CreatorUpdate, TierPrices
+from dreamlust.creators.schemas import CreatorCreate, CreatorUpdate
 from dreamlust.errors import Conflict, NotFound
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
@@ -105,18 +105,6 @@ async def update_profile(
     if renamed:
         await content.creator_renamed(session, creator.id)
     return updated
-
-
-async def set_tiers(session: AsyncSession, creator: Creator, tiers: TierPrices) -> Creator:
-    return await CreatorRepository(session).update(
-        creator,
-        {
-            "payout_currency": tiers.currency,
-            "price_basic": tiers.basic,
-            "price_premium": tiers.premium,
-            "price_vip": tiers.vip,
-        },
-    )
 
 
 async def decide(

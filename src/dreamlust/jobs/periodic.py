@@ -13,6 +13,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from dreamlust.billing import renewals
+from dreamlust.billing.ledger import Payments
+from dreamlust.billing.repository import IdempotencyRepository
 from dreamlust.config import Settings
 from dreamlust.content import service as content
 from dreamlust.content import trending
@@ -21,6 +24,7 @@ from dreamlust.runtime import Runtime
 from dreamlust.views import service as views
 
 logger = logging.getLogger(__name__)
+_HOURLY = 3600.0
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,28 @@ async def refresh_trending(runtime: Runtime) -> None:
         await trending.refresh_all(session, utcnow())
 
 
+async def renew_subscriptions(runtime: Runtime) -> None:
+    payments = Payments(runtime.settings, runtime.payments)
+    handled = await renewals.run(runtime.database, payments, utcnow())
+    if handled:
+        logger.info("renewed or ended %d subscription(s)", handled)
+
+
+async def forget_idempotency_keys(runtime: Runtime) -> None:
+    """Drop the idempotency records kept past their time."""
+    async with runtime.database.transaction() as session:
+        forgotten = await IdempotencyRepository(session).expire(utcnow())
+    if forgotten:
+        logger.info("forgot %d expired idempotency key(s)", forgotten)
+
+
 def jobs(settings: Settings) -> list[Job]:
     return [
         Job("release-scheduled", settings.worker_schedule_seconds, release_scheduled_content),
         Job("flush-views", settings.view_flush_seconds, flush_views),
         Job("refresh-trending", settings.trending_refresh_seconds, refresh_trending),
+        Job("renew-subscriptions", settings.renewal_seconds, renew_subscriptions),
+        Job("forget-idempotency-keys", _HOURLY, forget_idempotency_keys),
     ]
 
 

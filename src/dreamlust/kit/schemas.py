@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, ClassVar, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Field,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
+
+from dreamlust.kit.types import MONEY_QUANTUM
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -73,6 +77,15 @@ Url = Annotated[
     StringConstraints(strip_whitespace=True, max_length=2048, pattern=r"^https?://\S+$"),
     SingleLine,
 ]
+# Money in cents, as stored: "9.5" is answered as "9.50" at once, not only once read
+# back. More than two decimals, zero, negative, NaN and infinity are refused.
+Price = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False),
+    AfterValidator(lambda price: price.quantize(MONEY_QUANTUM)),
+]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
 # Secrets (passwords, tokens) are taken exactly as typed: never stripped.
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=1024), SingleLine]
 

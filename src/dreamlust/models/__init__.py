@@ -1,7 +1,13 @@
 """The ORM models. Importing this package registers every table on `Base.metadata`."""
 
 from dreamlust.kit.model import Base
-from dreamlust.models.billing import IdempotencyRecord, Subscription, Transaction
+from dreamlust.models.billing import (
+    CreatorTier,
+    IdempotencyRecord,
+    PaymentEvent,
+    Subscription,
+    Transaction,
+)
 from dreamlust.models.content import (
     Content,
     ContentPurchase,
@@ -25,12 +31,14 @@ __all__ = [
     "Content",
     "ContentPurchase",
     "Creator",
+    "CreatorTier",
     "EmailToken",
     "Follow",
     "IdempotencyRecord",
     "Like",
     "MediaAsset",
     "Notification",
+    "PaymentEvent",
     "Playlist",
     "PlaylistItem",
     "RefreshToken",

@@ -36,6 +36,7 @@ from dreamlust.models.enums import (
     ContentStatus,
     ContentType,
     MediaAssetKind,
+    SubscriptionTier,
     VRProjection,
     VRStereoFormat,
 )
@@ -109,6 +110,13 @@ class Content(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
     is_premium: Mapped[bool] = mapped_column(default=False, server_default=false())
     price: Mapped[Decimal | None] = mapped_column(Money)
     currency: Mapped[str | None] = mapped_column(String(3))
+    # The lowest subscription tier whose subscribers play the premium item (BASIC,
+    # PREMIUM or VIP; a CUSTOM tier includes the level its creator gave it).
+    premium_tier: Mapped[SubscriptionTier] = mapped_column(
+        enum_type(SubscriptionTier, "premium_tier"),
+        default=SubscriptionTier.BASIC,
+        server_default=SubscriptionTier.BASIC.value,
+    )
 
     published_at: Mapped[datetime | None]
     scheduled_at: Mapped[datetime | None]

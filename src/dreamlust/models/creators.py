@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import (
@@ -30,7 +29,7 @@ from dreamlust.kit.model import (
     TimestampMixin,
     VersionedMixin,
 )
-from dreamlust.kit.types import Money, enum_type
+from dreamlust.kit.types import enum_type
 from dreamlust.models.enums import CreatorStatus
 
 if TYPE_CHECKING:
@@ -80,9 +79,6 @@ class Creator(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
     is_monetized: Mapped[bool] = mapped_column(default=False, server_default=false())
     payout_currency: Mapped[str] = mapped_column(String(3), default="USD", server_default="USD")
     tips_enabled: Mapped[bool] = mapped_column(default=True, server_default=true())
-    price_basic: Mapped[Decimal | None] = mapped_column(Money)
-    price_premium: Mapped[Decimal | None] = mapped_column(Money)
-    price_vip: Mapped[Decimal | None] = mapped_column(Money)
 
     user: Mapped[User] = relationship(back_populates="creator", lazy="raise")
     contents: Mapped[list[Content]] = relationship(

@@ -577,6 +577,11 @@ SUBSCRIPTION_PRICES: tuple[tuple[Decimal, Decimal, Decimal], ...] = (
     (Decimal("5.99"), Decimal("14.99"), Decimal("49.99")),
     (Decimal("2.49"), Decimal("6.99"), Decimal("15.00")),
 )
+TIER_BENEFITS: tuple[tuple[str, ...], ...] = (
+    ("Every premium post", "Subscriber badge"),
+    ("Every premium post", "Early access to new uploads", "Monthly behind-the-scenes"),
+    ("Every premium post", "Early access", "Monthly live Q&A", "Personal thank-you message"),
+)
 PREMIUM_PRICES: tuple[Decimal, ...] = (
     Decimal("1.99"),
     Decimal("2.99"),

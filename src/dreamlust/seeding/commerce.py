@@ -1,14 +1,21 @@
-"""Money: subscriptions with their payment history, tips and premium purchases."""
+"""Money: tiers, subscriptions with their payment history, tips and premium purchases.
+
+The demo ledger follows the live rules: every inflow carries the platform's fee (at
+the default rate), every subscription payment the period it paid for, and every
+creator's `subscriber_count` counts the live (ACTIVE or CANCELED) subscriptions."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 from typing import Any
 
+from dreamlust.billing.periods import period_end
+from dreamlust.config import Settings
+from dreamlust.content.entitlements import LEVELS, LIVE_SUBSCRIPTION
 from dreamlust.models.enums import (
     BillingInterval,
     SubscriptionStatus,
@@ -16,7 +23,7 @@ from dreamlust.models.enums import (
     TransactionStatus,
     TransactionType,
 )
-from dreamlust.seeding.catalog import TIP_AMOUNTS, TIP_MESSAGES
+from dreamlust.seeding.catalog import TIER_BENEFITS, TIP_AMOUNTS, TIP_MESSAGES
 from dreamlust.seeding.content import PlannedContent
 from dreamlust.seeding.context import Row, SeedContext
 from dreamlust.seeding.people import Community, CreatorProfile, Person
@@ -32,8 +39,8 @@ _STATUSES = (
     SubscriptionStatus.FAILED,
 )
 _STATUS_WEIGHTS = (72, 12, 10, 3, 3)
-_PERIODS = {BillingInterval.MONTH: timedelta(days=30), BillingInterval.YEAR: timedelta(days=365)}
 _MONTHS_PAID_PER_YEAR = Decimal(10)
+_FEE_BPS = Decimal(Settings.model_fields["platform_fee_bps"].default)
 
 
 @dataclass
@@ -101,9 +108,38 @@ def build_ledger(ctx: SeedContext, community: Community) -> Ledger:
                     )
                 )
     for subscription in ledger.subscriptions:
-        if subscription.status is SubscriptionStatus.ACTIVE:
+        if subscription.status in LIVE_SUBSCRIPTION:
             subscription.creator.subscribers += 1
     return ledger
+
+
+def tier_rows(ctx: SeedContext, community: Community) -> list[Row]:
+    """The three monthly tiers of every monetized creator."""
+    return [
+        {
+            "id": ctx.new_id(),
+            "creator_id": creator.id,
+            "tier": tier,
+            "name": tier.value.title(),
+            "price": price,
+            "currency": creator.currency,
+            "interval": BillingInterval.MONTH,
+            "level": LEVELS[tier],
+            "benefits": list(TIER_BENEFITS[index]),
+            "created_at": creator.created_at,
+            "updated_at": creator.created_at,
+        }
+        for creator in community.creators
+        if creator.prices is not None
+        for index, (tier, price) in enumerate(zip(_TIERS, creator.prices, strict=True))
+    ]
+
+
+def _periods_after(start: datetime, interval: BillingInterval, count: int) -> list[datetime]:
+    moments = [start]
+    for _ in range(count):
+        moments.append(period_end(moments[-1], interval))
+    return moments
 
 
 def _subscription(ctx: SeedContext, person: Person, creator: CreatorProfile) -> SeedSubscription:
@@ -115,7 +151,7 @@ def _subscription(ctx: SeedContext, person: Person, creator: CreatorProfile) -> 
     amount = monthly * _MONTHS_PAID_PER_YEAR if interval is BillingInterval.YEAR else monthly
     status = rng.choices(_STATUSES, _STATUS_WEIGHTS)[0]
     earliest = max(person.created_at, creator.created_at) + timedelta(hours=1)
-    period = _PERIODS[interval]
+    period = timedelta(days=366 if interval is BillingInterval.YEAR else 31)
     periods_paid = rng.randint(1, 3)
     latest_expired_start = ctx.now - period * periods_paid - timedelta(days=1)
     if status is SubscriptionStatus.EXPIRED and latest_expired_start <= earliest:
@@ -141,14 +177,15 @@ def _subscription(ctx: SeedContext, person: Person, creator: CreatorProfile) -> 
         return subscription
     if status is SubscriptionStatus.EXPIRED:
         started = ctx.between(earliest, latest_expired_start)
+        bounds = _periods_after(started, interval, periods_paid)
     else:
         started = ctx.between(earliest, ctx.now - timedelta(hours=1))
-        periods_paid = int((ctx.now - started) / period) + 1
+        bounds = [started]
+        while bounds[-1] <= ctx.now:
+            bounds.append(period_end(bounds[-1], interval))
     subscription.created_at = subscription.started_at = started
-    subscription.current_period_end = started + period * periods_paid
-    subscription.payments = [
-        (started + period * number, TransactionStatus.COMPLETED) for number in range(periods_paid)
-    ]
+    subscription.current_period_end = bounds[-1]
+    subscription.payments = [(moment, TransactionStatus.COMPLETED) for moment in bounds[:-1]]
     if status is SubscriptionStatus.CANCELED:
         subscription.canceled_at = ctx.between(subscription.payments[-1][0], ctx.now)
     elif status is SubscriptionStatus.EXPIRED:
@@ -170,6 +207,7 @@ def subscription_rows(ledger: Ledger) -> list[Row]:
             "subscriber_id": subscription.subscriber.id,
             "creator_id": subscription.creator.id,
             "tier": subscription.tier,
+            "level": LEVELS[subscription.tier],
             "status": subscription.status,
             "amount": subscription.amount,
             "currency": subscription.creator.currency,
@@ -178,6 +216,10 @@ def subscription_rows(ledger: Ledger) -> list[Row]:
             "started_at": subscription.started_at,
             "current_period_end": subscription.current_period_end,
             "canceled_at": subscription.canceled_at,
+            "next_tier": None,
+            "payment_method": None,
+            "failed_attempts": int(subscription.status is SubscriptionStatus.FAILED),
+            "retry_at": None,
             "created_at": subscription.created_at,
             "updated_at": subscription.updated_at,
             "version": 1,
@@ -198,6 +240,7 @@ def ledger_transaction_rows(ctx: SeedContext, ledger: Ledger) -> list[Row]:
             amount=subscription.amount,
             at=moment,
             subscription_id=subscription.id,
+            period=(moment, period_end(moment, subscription.interval)),
             details={"tier": subscription.tier.value, "interval": subscription.interval.value},
         )
         for subscription in ledger.subscriptions
@@ -230,6 +273,7 @@ def transaction_row(
     at: datetime,
     subscription_id: uuid.UUID | None = None,
     content_id: uuid.UUID | None = None,
+    period: tuple[datetime, datetime] | None = None,
     details: dict[str, Any] | None = None,
 ) -> Row:
     transaction_id = ctx.new_id()
@@ -242,7 +286,11 @@ def transaction_row(
         "type": kind,
         "status": status,
         "amount": amount,
+        "fee": (amount * _FEE_BPS / 10_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
         "currency": creator.currency,
+        "period_start": period[0] if period else None,
+        "period_end": period[1] if period else None,
+        "refund_of_id": None,
         "provider": PROVIDER,
         "provider_reference": f"{PROVIDER}_{transaction_id.hex}",
         "idempotency_key": None,

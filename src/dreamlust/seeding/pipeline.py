@@ -21,6 +21,7 @@ from dreamlust.models import (
     Content,
     ContentPurchase,
     Creator,
+    CreatorTier,
     Follow,
     Like,
     Notification,
@@ -41,6 +42,7 @@ from dreamlust.seeding.commerce import (
     ledger_transaction_rows,
     purchase_rows,
     subscription_rows,
+    tier_rows,
 )
 from dreamlust.seeding.content import PlannedContent, content_row, plan_content
 from dreamlust.seeding.context import Row, SeedContext
@@ -82,6 +84,7 @@ def demo_batches(ctx: SeedContext) -> Iterator[Batch]:
             for category_id in creator.category_ids
         ],
     )
+    yield table_of(CreatorTier), tier_rows(ctx, community)
     yield table_of(Follow), follow_rows(ctx, follows)
     yield table_of(Subscription), subscription_rows(ledger)
     yield table_of(Transaction), ledger_transaction_rows(ctx, ledger)

@@ -1,0 +1,119 @@
+"""Writing the ledger: every money movement is a transaction row, made here.
+
+A payment is charged through the gateway and recorded with the platform's fee; a
+declined charge raises `PaymentDeclined` (nothing is recorded: no money moved), unless
+the caller keeps declines (renewals record them as FAILED). Amounts are Decimals in
+cents throughout; fees are rounded half up to the cent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamlust.billing.gateway import DEFAULT_METHOD, Outcome, PaymentGateway
+from dreamlust.billing.repository import CENT, TransactionRepository
+from dreamlust.config import Settings
+from dreamlust.errors import InvalidInput, PaymentDeclined
+from dreamlust.models import Transaction
+from dreamlust.models.enums import TransactionStatus, TransactionType
+
+_STATUS = {
+    Outcome.SUCCEEDED: TransactionStatus.COMPLETED,
+    Outcome.PENDING: TransactionStatus.PENDING,
+    Outcome.DECLINED: TransactionStatus.FAILED,
+}
+
+
+@dataclass(frozen=True)
+class Payments:
+    """What moving money needs: the settings and the provider."""
+
+    settings: Settings
+    gateway: PaymentGateway
+
+    def check_amount(self, amount: Decimal, currency: str, *, field: str = "amount") -> None:
+        """Refuse a currency the platform does not take and an amount over the maximum."""
+        if currency not in self.settings.currencies:
+            raise InvalidInput(
+                f"{currency} is not accepted; use one of {', '.join(self.settings.currencies)}.",
+                loc=("body", "currency"),
+            )
+        if amount > self.settings.max_payment_amount:
+            raise InvalidInput(
+                f"The amount may be at most {self.settings.max_payment_amount}.",
+                loc=("body", field),
+            )
+
+    def check_method(self, method: str | None) -> str:
+        method = method or DEFAULT_METHOD
+        if not self.gateway.accepts(method):
+            raise InvalidInput(
+                "The payment provider does not know this payment method.",
+                loc=("body", "payment_method"),
+            )
+        return method
+
+    def fee(self, amount: Decimal) -> Decimal:
+        share = amount * self.settings.platform_fee_bps / Decimal(10_000)
+        return share.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def refund_fee(
+    original: Transaction, amount: Decimal, refunded: Decimal, fee_back: Decimal
+) -> Decimal:
+    """The share of the original fee a refund of `amount` gives back: proportional,
+    and exactly the rest of the fee when the refund completes the original."""
+    if refunded + amount == original.amount:
+        return original.fee - fee_back
+    share = original.fee * amount / original.amount
+    return share.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+async def pay(
+    session: AsyncSession,
+    payments: Payments,
+    *,
+    payer_id: uuid.UUID,
+    creator_id: uuid.UUID,
+    kind: TransactionType,
+    amount: Decimal,
+    currency: str,
+    method: str,
+    key: str,
+    keep_declined: bool = False,
+    subscription_id: uuid.UUID | None = None,
+    content_id: uuid.UUID | None = None,
+    period: tuple[datetime, datetime] | None = None,
+    details: dict[str, Any] | None = None,
+) -> Transaction:
+    """Charge the payer for the creator and record the payment (COMPLETED or PENDING)."""
+    result = await payments.gateway.charge(method=method, amount=amount, currency=currency, key=key)
+    if result.outcome is Outcome.DECLINED and not keep_declined:
+        raise PaymentDeclined(result.decline_reason or "The payment was declined.")
+    transaction = Transaction(
+        user_id=payer_id,
+        creator_id=creator_id,
+        subscription_id=subscription_id,
+        content_id=content_id,
+        type=kind,
+        status=_STATUS[result.outcome],
+        amount=amount,
+        fee=payments.fee(amount),
+        currency=currency,
+        period_start=period[0] if period else None,
+        period_end=period[1] if period else None,
+        provider=payments.gateway.name,
+        provider_reference=result.reference,
+        details={
+            **(details or {}),
+            **({"decline": result.decline_reason} if result.decline_reason else {}),
+        }
+        or None,
+    )
+    return await TransactionRepository(session).add(transaction)
