@@ -246,8 +246,12 @@ async def test_only_a_current_subscription_to_the_creator_unlocks_premium_media(
     assert creator is not None
     now = utcnow()
     lapsed = {
-        "canceled": await make_subscription(
-            session, await make_user(session), creator, status=SubscriptionStatus.CANCELED
+        "canceled_and_over": await make_subscription(
+            session,
+            await make_user(session),
+            creator,
+            status=SubscriptionStatus.CANCELED,
+            current_period_end=now - timedelta(minutes=1),
         ),
         "expired": await make_subscription(
             session,
@@ -266,7 +270,7 @@ async def test_only_a_current_subscription_to_the_creator_unlocks_premium_media(
         ),
         "other_creator": await make_subscription(session, await make_user(session), other),
     }
-    open_ended = await make_subscription(session, await make_user(session), creator)
+    current = await make_subscription(session, await make_user(session), creator)
     await session.commit()
 
     async def locked_for(subscriber_id: Any) -> bool:
@@ -283,7 +287,7 @@ async def test_only_a_current_subscription_to_the_creator_unlocks_premium_media(
 
     for kind, subscription in lapsed.items():
         assert await locked_for(subscription.subscriber_id), kind
-    assert not await locked_for(open_ended.subscriber_id)
+    assert not await locked_for(current.subscriber_id)
 
 
 async def test_a_purchase_unlocks_only_the_item_bought(

@@ -1,14 +1,28 @@
 """The migration history builds the whole model, tears it down, and agrees with the models;
-the search revision indexes the content that is already there."""
+the search revision indexes the content that is already there, and the money revision
+moves the creators' tier prices into tiers (and back)."""
 
 import warnings
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import JSON, Connection, String, Uuid, column, insert, inspect, select, table
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Integer,
+    Numeric,
+    String,
+    Uuid,
+    column,
+    insert,
+    inspect,
+    select,
+    table,
+)
 
 from dreamlust import migrate
 from dreamlust.config import Settings
@@ -45,6 +59,10 @@ def _without_search_index(tables: set[str]) -> set[str]:
     return tables - index_tables
 
 
+# What revision 0004 adds.
+_MONEY_TABLES = {"creator_tiers", "payment_events"}
+
+
 async def test_upgrade_downgrade_upgrade_round_trip(fresh_settings: Settings) -> None:
     model_tables = set(Base.metadata.tables)
 
@@ -53,7 +71,9 @@ async def test_upgrade_downgrade_upgrade_round_trip(fresh_settings: Settings) ->
     assert await migrate.current_revision(fresh_settings) == migrate.head_revision(fresh_settings)
 
     await migrate.downgrade(fresh_settings, "0001")
-    assert await _tables(fresh_settings) == model_tables, "the search index is gone, all of it"
+    assert await _tables(fresh_settings) == model_tables - _MONEY_TABLES, (
+        "the search index and the tables of money are gone, all of them"
+    )
 
     await migrate.downgrade(fresh_settings, "base")
     assert await _tables(fresh_settings) == set()
@@ -114,6 +134,25 @@ _CONTENT = table(
     column("type", String),
     column("status", String),
 )
+_PRICED_CREATORS = table(
+    "creators",
+    column("id", Uuid),
+    column("user_id", Uuid),
+    column("display_name", String),
+    column("handle", String),
+    column("status", String),
+    column("payout_currency", String),
+    column("price_basic", Numeric(12, 2)),
+    column("price_vip", Numeric(12, 2)),
+)
+_TIERS = table(
+    "creator_tiers",
+    column("creator_id", Uuid),
+    column("tier", String),
+    column("price", Numeric(12, 2)),
+    column("currency", String),
+    column("level", Integer),
+)
 _TAGS = table("tags", column("id", Uuid), column("name", String), column("slug", String))
 _CONTENT_TAGS = table("content_tags", column("content_id", Uuid), column("tag_id", Uuid))
 
@@ -164,5 +203,58 @@ async def test_the_search_revision_indexes_the_content_already_there(
                 query = SearchQuery.parse(words)
                 found = await connection.scalars(select(hits(dialect, query).c.content_id))
                 assert list(found) == [content_id], words
+    finally:
+        await engine.dispose()
+
+
+async def test_the_money_revision_moves_tier_prices_into_tiers_and_back(
+    fresh_settings: Settings,
+) -> None:
+    await migrate.upgrade(fresh_settings, "0003")
+    user_id, creator_id = new_id(), new_id()
+    engine = create_engine(fresh_settings)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(_USERS).values(
+                    id=user_id,
+                    email="priced@example.com",
+                    username="priced",
+                    password_hash="x",
+                    role="CREATOR",
+                    status="ACTIVE",
+                    preferences={},
+                )
+            )
+            await connection.execute(
+                insert(_PRICED_CREATORS).values(
+                    id=creator_id,
+                    user_id=user_id,
+                    display_name="Priced",
+                    handle="priced",
+                    status="APPROVED",
+                    payout_currency="EUR",
+                    price_basic=Decimal("4.99"),
+                    price_vip=Decimal("20.00"),
+                )
+            )
+
+        await migrate.upgrade(fresh_settings)
+        async with engine.connect() as connection:
+            tiers = (await connection.execute(select(_TIERS).order_by(_TIERS.c.level))).all()
+        assert [(row.creator_id, row.tier, row.currency, row.level) for row in tiers] == [
+            (creator_id, "BASIC", "EUR", 1),
+            (creator_id, "VIP", "EUR", 3),
+        ]
+        assert [Decimal(str(row.price)) for row in tiers] == [Decimal("4.99"), Decimal("20.00")]
+
+        await migrate.downgrade(fresh_settings, "0003")
+        async with engine.connect() as connection:
+            prices = (
+                await connection.execute(
+                    select(_PRICED_CREATORS.c.price_basic, _PRICED_CREATORS.c.price_vip)
+                )
+            ).one()
+        assert [Decimal(str(price)) for price in prices] == [Decimal("4.99"), Decimal("20.00")]
     finally:
         await engine.dispose()

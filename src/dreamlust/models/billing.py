@@ -130,7 +130,7 @@ class Transaction(IdMixin, TimestampMixin, VersionedMixin, Base):
         ForeignKey("content.id", ondelete="SET NULL"), index=True
     )
     refund_of_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("transactions.id", ondelete="RESTRICT"), index=True
+        ForeignKey("transactions.id"), index=True
     )
     type: Mapped[TransactionType] = mapped_column(enum_type(TransactionType, "type"), index=True)
     status: Mapped[TransactionStatus] = mapped_column(

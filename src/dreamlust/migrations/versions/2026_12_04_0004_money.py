@@ -113,10 +113,16 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column(
-            "created_at", sa.DateTime(), server_default=sa.func.current_timestamp(), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.current_timestamp(),
+            nullable=False,
         ),
         sa.Column(
-            "updated_at", sa.DateTime(), server_default=sa.func.current_timestamp(), nullable=False
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.current_timestamp(),
+            nullable=False,
         ),
         sa.CheckConstraint("level BETWEEN 1 AND 3", name=op.f("ck_creator_tiers_level_range")),
         sa.CheckConstraint("price > 0", name=op.f("ck_creator_tiers_price_positive")),
@@ -141,7 +147,10 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column(
-            "created_at", sa.DateTime(), server_default=sa.func.current_timestamp(), nullable=False
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.func.current_timestamp(),
+            nullable=False,
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_events")),
         sa.UniqueConstraint(
@@ -171,7 +180,9 @@ def upgrade() -> None:
         "failed_attempts INTEGER DEFAULT '0' NOT NULL",
     )
     _add_column(
-        "subscriptions", sa.Column("retry_at", sa.DateTime(), nullable=True), "retry_at DATETIME"
+        "subscriptions",
+        sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True),
+        "retry_at DATETIME",
     )
     op.execute(
         "UPDATE subscriptions SET level = CASE tier WHEN 'VIP' THEN 3 WHEN 'PREMIUM' THEN 2 "
@@ -191,12 +202,11 @@ def upgrade() -> None:
             sa.ForeignKey(
                 "transactions.id",
                 name=op.f("fk_transactions_refund_of_id_transactions"),
-                ondelete="RESTRICT",
             ),
             nullable=True,
         ),
         "refund_of_id CHAR(32) CONSTRAINT fk_transactions_refund_of_id_transactions "
-        "REFERENCES transactions (id) ON DELETE RESTRICT",
+        "REFERENCES transactions (id)",
     )
     _add_column(
         "transactions",
@@ -205,11 +215,13 @@ def upgrade() -> None:
     )
     _add_column(
         "transactions",
-        sa.Column("period_start", sa.DateTime(), nullable=True),
+        sa.Column("period_start", sa.DateTime(timezone=True), nullable=True),
         "period_start DATETIME",
     )
     _add_column(
-        "transactions", sa.Column("period_end", sa.DateTime(), nullable=True), "period_end DATETIME"
+        "transactions",
+        sa.Column("period_end", sa.DateTime(timezone=True), nullable=True),
+        "period_end DATETIME",
     )
     op.create_index(op.f("ix_transactions_refund_of_id"), "transactions", ["refund_of_id"])
     op.create_index(
