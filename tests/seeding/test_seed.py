@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import aliased
 
+from dreamlust.billing.repository import CENT, INFLOWS, creator_balances
 from dreamlust.config import Settings
+from dreamlust.content.entitlements import LIVE_SUBSCRIPTION
 from dreamlust.db import Database
+from dreamlust.kit.clock import utcnow as now
 from dreamlust.models import (
     Comment,
     Content,
@@ -22,6 +25,7 @@ from dreamlust.models import (
     PlaylistItem,
     Subscription,
     Tag,
+    Transaction,
     User,
     View,
     content_tags,
@@ -31,6 +35,7 @@ from dreamlust.models.enums import (
     ContentType,
     CreatorStatus,
     SubscriptionStatus,
+    TransactionType,
     UserRole,
 )
 from dreamlust.seeding import DatabaseNotEmpty, seed_database, seed_if_empty
@@ -59,6 +64,7 @@ MAIN_TABLES = {
     "transactions",
     "notifications",
     "reports",
+    "creator_tiers",
 }
 
 
@@ -205,6 +211,36 @@ async def test_the_demo_content_is_varied_and_plausible(
     roles = {user.username: user.role for user in users}
     assert roles["admin"] is UserRole.ADMIN
     assert UserRole.MODERATOR in roles.values()
+
+
+async def test_the_demo_ledger_follows_the_rules_of_money(
+    settings: Settings, database: Database
+) -> None:
+    await seed_database(settings, scale=1, random_seed=7)
+
+    async with database.transaction(write=False) as session:
+        payments = list(
+            await session.scalars(select(Transaction).where(Transaction.type.in_(INFLOWS)))
+        )
+        negative = await session.scalar(
+            select(func.count())
+            .select_from(creator_balances)
+            .where(creator_balances.c.available_cents < 0)
+        )
+        subscriptions = list(await session.scalars(select(Subscription)))
+
+    assert payments
+    assert all(payment.fee == (payment.amount / 5).quantize(CENT) for payment in payments)
+    assert all(
+        payment.period_end is not None
+        for payment in payments
+        if payment.type is TransactionType.SUBSCRIPTION
+    )
+    assert negative == 0
+    live = [s for s in subscriptions if s.status in LIVE_SUBSCRIPTION]
+    assert live
+    today = now().replace(hour=0, minute=0, second=0, microsecond=0)  # the seed's "now"
+    assert all(s.current_period_end is not None and s.current_period_end > today for s in live)
 
 
 async def test_the_admin_signs_in_with_the_demo_password(
