@@ -72,6 +72,7 @@ _CARD_COLUMNS = (
     "content.age_restricted AS age_restricted, content.allow_comments AS allow_comments, "
     "content.allow_downloads AS allow_downloads, content.is_premium AS is_premium, "
     "content.price AS price, content.currency AS currency, "
+    "content.premium_tier AS premium_tier, "
     "content.published_at AS published_at, content.scheduled_at AS scheduled_at, "
     "content.created_at AS created_at, content.updated_at AS updated_at, "
     "content.version AS version, creators.id AS creator_id, "
@@ -310,6 +311,7 @@ def _item(row: asyncpg.Record) -> dict[str, Any]:
         "is_premium": row["is_premium"],
         "price": row["price"],
         "currency": row["currency"],
+        "premium_tier": row["premium_tier"],
         "published_at": row["published_at"],
         "scheduled_at": row["scheduled_at"],
         "created_at": row["created_at"],

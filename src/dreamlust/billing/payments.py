@@ -15,7 +15,7 @@ from dreamlust.billing.repository import PurchaseRepository, TransactionReposito
 from dreamlust.billing.schemas import PurchaseRequest, TipCreate
 from dreamlust.errors import Conflict
 from dreamlust.models import Content, ContentPurchase, Creator, Transaction, User
-from dreamlust.models.enums import TransactionStatus, TransactionType
+from dreamlust.models.enums import ContentStatus, TransactionStatus, TransactionType
 
 
 async def tip(
@@ -56,7 +56,8 @@ async def purchase(
     key: str,
 ) -> tuple[Transaction, bool]:
     """Buy a premium item; the payment, and whether the buyer holds the item now."""
-    if not content.is_premium or content.price is None or content.currency is None:
+    on_sale = content.is_premium and content.status is ContentStatus.PUBLISHED
+    if not on_sale or content.price is None or content.currency is None:
         raise Conflict("This content is not for sale.")
     creator = await session.get_one(Creator, content.creator_id)
     if creator.user_id == buyer.id:

@@ -77,13 +77,20 @@ def from_cents(cents: int | None) -> Decimal:
 
 
 async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:
-    """Queue the payer's money requests one behind the other."""
-    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    """Queue the payer's money requests one behind the other. FOR NO KEY UPDATE: rows
+    referencing the user (the idempotency record each request claims first) hold KEY
+    SHARE locks on it, which FOR UPDATE would wait for, deadlocking two requests."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
 
 
 async def lock_creator(session: AsyncSession, creator_id: uuid.UUID) -> None:
-    """Queue whatever takes money out of a creator's balance (withdrawals, refunds)."""
-    await session.execute(select(Creator.id).where(Creator.id == creator_id).with_for_update())
+    """Queue whatever takes money out of a creator's balance (withdrawals, refunds).
+    FOR NO KEY UPDATE: every payment inserted for the creator holds a KEY SHARE lock on
+    its row (the foreign key), which FOR UPDATE would wait for, deadlocking a refund
+    with a payment of the same payer."""
+    await session.execute(
+        select(Creator.id).where(Creator.id == creator_id).with_for_update(key_share=True)
+    )
 
 
 class TierRepository(Repository[CreatorTier]):

@@ -111,7 +111,7 @@ async def my_subscriptions(
 async def read_subscription(
     subscription_id: uuid.UUID, user: CurrentUser, session: DbSession, response: Response
 ) -> Subscription:
-    subscription = await subscriptions.mine(session, user, subscription_id)
+    subscription = await subscriptions.mine(session, user, subscription_id, to_change=False)
     set_etag(response, subscription)
     return subscription
 

@@ -31,7 +31,9 @@ MAX_TIP_MESSAGE = 500
 PaymentMethod = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 ]
-Benefit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Benefit = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+]
 TipMessage = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=MAX_TIP_MESSAGE), SingleLine
 ]
@@ -40,7 +42,7 @@ Level = Annotated[int, Field(ge=1, le=3)]
 
 class TierInput(Input):
     """One tier a creator offers. A CUSTOM tier needs its own name and says which level
-    of premium content it includes (1 as BASIC, 2 as PREMIUM, 3 as VIP)."""
+    of premium content it includes (1 as BASIC, the default; 2 as PREMIUM; 3 as VIP)."""
 
     tier: SubscriptionTier
     price: Price

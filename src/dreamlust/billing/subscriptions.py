@@ -126,9 +126,17 @@ def _take_tier(subscription: Subscription, tier: CreatorTier) -> None:
     subscription.interval = tier.interval
 
 
-async def mine(session: AsyncSession, user: User, subscription_id: uuid.UUID) -> Subscription:
-    """The user's subscription, locked for a change; 404 for anyone else's."""
-    subscription = await SubscriptionRepository(session).locked(subscription_id)
+async def mine(
+    session: AsyncSession, user: User, subscription_id: uuid.UUID, *, to_change: bool = True
+) -> Subscription:
+    """The user's subscription; 404 for anyone else's. One `to_change` is locked, after
+    the user's row (the order every money request takes)."""
+    repository = SubscriptionRepository(session)
+    if to_change:
+        await lock_user(session, user.id)
+        subscription = await repository.locked(subscription_id)
+    else:
+        subscription = await repository.get(subscription_id)
     if subscription is None or subscription.subscriber_id != user.id:
         raise NotFound("No such subscription.")
     return subscription
@@ -210,7 +218,6 @@ async def _change_tier(
     if tier.price <= subscription.amount:
         subscription.next_tier = tier.tier
         return
-    await lock_user(session, subscription.subscriber_id)
     now = utcnow()
     assert subscription.current_period_end is not None
     owed = _prorated(subscription, tier.price, now)

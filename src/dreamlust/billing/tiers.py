@@ -17,7 +17,7 @@ from dreamlust.models.enums import SubscriptionTier
 
 def level_of(tier: SubscriptionTier, chosen: int | None) -> int:
     if tier is SubscriptionTier.CUSTOM:
-        return chosen or LEVELS[SubscriptionTier.VIP]
+        return chosen or LEVELS[SubscriptionTier.BASIC]
     return LEVELS[tier]
 
 

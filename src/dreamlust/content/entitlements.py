@@ -22,6 +22,7 @@ from dreamlust.models.enums import SubscriptionStatus, SubscriptionTier
 
 LIVE_SUBSCRIPTION = (SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELED)
 LEVELS = {SubscriptionTier.BASIC: 1, SubscriptionTier.PREMIUM: 2, SubscriptionTier.VIP: 3}
+_HIGHEST = max(LEVELS.values())
 
 
 class PremiumItem(NamedTuple):
@@ -75,9 +76,11 @@ async def unlocked(
                     Subscription.current_period_end > now,
                 )
             )
-        ).tuples()
+        ).all()
     )
     granted.update(
-        item.id for item in others if levels.get(item.creator_id, 0) >= LEVELS[item.tier]
+        item.id
+        for item in others
+        if levels.get(item.creator_id, 0) >= LEVELS.get(item.tier, _HIGHEST)
     )
     return granted
