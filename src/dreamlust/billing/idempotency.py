@@ -3,7 +3,9 @@
 - The same key and the same request (method, path and body) → the first response,
   replayed byte for byte, and nothing runs again.
 - The same key with a different request → 422.
-- A key is kept `idempotency_key_hours` (at least 24 h), then may be used afresh.
+- A key is kept `idempotency_key_hours` (at least 24 h), then may be used afresh for
+  another request. The provider still knows the key of the charge it made: the very
+  same charge asked again with an expired key is refused (409), never made twice.
 - No key → 428 Precondition Required.
 
 The key is claimed in the request's own transaction, and the response is stored in it
@@ -31,7 +33,6 @@ from dreamlust.billing.repository import IdempotencyRepository
 from dreamlust.errors import BadRequest, Conflict, InvalidInput, PreconditionRequired
 from dreamlust.kit.clock import utcnow
 
-KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 IdempotencyKey = Annotated[
     str | None,
     Header(

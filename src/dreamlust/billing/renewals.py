@@ -18,9 +18,10 @@ retry gets the first charge back from the provider instead of a second one.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.billing import subscriptions
@@ -39,7 +40,7 @@ from dreamlust.models.enums import (
 logger = logging.getLogger(__name__)
 
 
-def _due(now: datetime) -> object:
+def _due(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(
             Subscription.status.in_((SubscriptionStatus.ACTIVE, SubscriptionStatus.CANCELED)),
@@ -50,14 +51,26 @@ def _due(now: datetime) -> object:
 
 
 async def run(database: Database, payments: Payments, now: datetime) -> int:
-    """Handle every subscription due at `now`; how many were handled."""
+    """Handle every subscription due at `now`; how many were handled. One that fails
+    (the provider unreachable …) is logged and left for the next run, after the rest."""
     handled = 0
+    failed: list[uuid.UUID] = []
     while True:
-        async with database.transaction() as session:
-            subscription = await SubscriptionRepository(session).next_due(_due(now))
-            if subscription is None:
-                return handled
-            await _handle(session, payments, subscription, now)
+        due = and_(_due(now), Subscription.id.not_in(failed)) if failed else _due(now)
+        current: uuid.UUID | None = None
+        try:
+            async with database.transaction() as session:
+                subscription = await SubscriptionRepository(session).next_due(due)
+                if subscription is None:
+                    return handled
+                current = subscription.id
+                await _handle(session, payments, subscription, now)
+        except Exception:  # one subscription must not hold up the others
+            if current is None:
+                raise
+            logger.exception("renewing subscription %s failed", current)
+            failed.append(current)
+            continue
         handled += 1
 
 

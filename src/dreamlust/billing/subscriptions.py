@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +34,12 @@ from dreamlust.errors import Conflict, InvalidInput, NotFound
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.repository import expect_version
 from dreamlust.models import Creator, CreatorTier, Subscription, Transaction, User
-from dreamlust.models.enums import SubscriptionStatus, TransactionStatus, TransactionType
+from dreamlust.models.enums import (
+    SubscriptionStatus,
+    SubscriptionTier,
+    TransactionStatus,
+    TransactionType,
+)
 
 
 def is_live(status: SubscriptionStatus) -> bool:
@@ -222,8 +228,8 @@ async def _change_tier(
     assert subscription.current_period_end is not None
     owed = _prorated(subscription, tier.price, now)
     if owed > 0:
-        # A pending charge keeps the upgrade; if it fails, the provider's webhook marks
-        # the subscription FAILED (`billing.webhooks`).
+        # A pending charge keeps the upgrade; if it fails, the provider's webhook puts
+        # the tier it came from back (`billing.webhooks`).
         await pay(
             session,
             payments,
@@ -236,10 +242,24 @@ async def _change_tier(
             key=f"upgrade:{subscription.id}:{subscription.version}",
             subscription_id=subscription.id,
             period=(now, subscription.current_period_end),
-            details={"tier": tier.tier.value, "upgrade_from": subscription.tier.value},
+            details={
+                "tier": tier.tier.value,
+                "upgrade_from": {
+                    "tier": subscription.tier.value,
+                    "level": subscription.level,
+                    "amount": str(subscription.amount),
+                },
+            },
         )
     _take_tier(subscription, tier)
     subscription.next_tier = None
+
+
+def undo_upgrade(subscription: Subscription, upgraded_from: dict[str, Any]) -> None:
+    """Put back the tier an upgrade whose charge failed came from."""
+    subscription.tier = SubscriptionTier(upgraded_from["tier"])
+    subscription.level = int(upgraded_from["level"])
+    subscription.amount = Decimal(upgraded_from["amount"])
 
 
 def _prorated(subscription: Subscription, price: Decimal, now: datetime) -> Decimal:

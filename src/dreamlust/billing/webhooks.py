@@ -5,12 +5,15 @@ The provider signs each delivery the way Stripe does: the header
 the webhook secret. A delivery whose signature does not match, or whose time is
 further than `payment_webhook_tolerance_seconds` from ours, is refused (400) and
 changes nothing: a captured delivery cannot be replayed later. Each event id is kept
-(`payment_events`), so a redelivered event is acknowledged and not applied again.
+(`payment_events`), so a redelivered event is acknowledged and not applied again. An
+event for a payment not recorded yet (its request has not committed) is refused (404)
+and not kept, so that the provider's next delivery of it is applied.
 
 Events settle PENDING payments: `charge.succeeded` completes the payment and grants
 what it paid for (the subscription's period, the item bought); `charge.failed` fails
 it, and a subscription it paid for is FAILED (then retried by the renewal job), or
-EXPIRED if it had never started.
+EXPIRED if it had never started; an upgrade it paid for is undone (the period already
+paid for runs on at the tier it came from).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from dreamlust.billing.repository import (
     TransactionRepository,
     record_event,
 )
-from dreamlust.errors import BadRequest
+from dreamlust.errors import BadRequest, NotFound
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Transaction
 from dreamlust.models.enums import SubscriptionStatus, TransactionStatus, TransactionType
@@ -67,10 +70,10 @@ def verify(secret: bytes, header: str | None, body: bytes, tolerance: int) -> Ev
         raise BadRequest(f"The {SIGNATURE_HEADER} header is missing.")
     parts = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
     timestamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not timestamp.isdigit() or not given:
+    if not _is_unix_time(timestamp) or not given:
         raise BadRequest(f"The {SIGNATURE_HEADER} header is malformed.")
     expected = sign(secret, int(timestamp), body).split("v1=", 1)[1]
-    if not hmac.compare_digest(expected, given):
+    if not hmac.compare_digest(expected.encode(), given.encode()):
         raise BadRequest("The webhook signature does not match.")
     if abs(time.time() - int(timestamp)) > tolerance:
         raise BadRequest("The webhook is too old (or from the future); it is refused.")
@@ -80,13 +83,21 @@ def verify(secret: bytes, header: str | None, body: bytes, tolerance: int) -> Ev
         raise BadRequest("The webhook body is not a payment event.") from exc
 
 
+def _is_unix_time(value: str) -> bool:
+    """Digits of a plausible size, ASCII only: `int` refuses some that `isdigit` takes
+    (and more than 4300 of them), and a header is latin-1, not ASCII."""
+    return value.isascii() and value.isdigit() and len(value) <= 12
+
+
 async def receive(session: AsyncSession, payments: Payments, event: Event) -> dict[str, Any]:
     """Apply the event once; what happened, for the provider's logs."""
+    transaction = await TransactionRepository(session).by_reference(event.data.reference)
+    if transaction is None:
+        raise NotFound("No payment has this reference (yet); deliver the event again later.")
     payload = event.model_dump(mode="json")
     if not await record_event(session, payments.gateway.name, event.id, event.type, payload):
         return {"received": True, "applied": False, "reason": "duplicate"}
-    transaction = await TransactionRepository(session).by_reference(event.data.reference)
-    if transaction is None or transaction.status is not TransactionStatus.PENDING:
+    if transaction.status is not TransactionStatus.PENDING:
         return {"received": True, "applied": False, "reason": "nothing pending"}
     if event.type == "charge.succeeded":
         await _settle(session, transaction)
@@ -115,8 +126,11 @@ async def _fail(session: AsyncSession, payments: Payments, transaction: Transact
     subscription = await SubscriptionRepository(session).locked(transaction.subscription_id)
     if subscription is None:
         return
+    upgraded_from = (transaction.details or {}).get("upgrade_from")
     if subscription.status is SubscriptionStatus.PENDING:
         await subscriptions.set_status(session, subscription, SubscriptionStatus.EXPIRED)
+    elif upgraded_from is not None:
+        subscriptions.undo_upgrade(subscription, upgraded_from)
     elif subscriptions.is_live(subscription.status):
         if transaction.period_start is not None:
             subscription.current_period_end = transaction.period_start
