@@ -102,7 +102,7 @@ class Subscription(IdMixin, TimestampMixin, VersionedMixin, Base):
 
     __table_args__ = (
         UniqueConstraint("subscriber_id", "creator_id"),
-        Index("ix_subscriptions_subscriber_id_created_at", "subscriber_id", "created_at"),
+        Index("ix_subscriptions_subscriber_id_created_at_id", "subscriber_id", "created_at", "id"),
         Index("ix_subscriptions_creator_id_status", "creator_id", "status"),
         Index("ix_subscriptions_creator_id_created_at_id", "creator_id", "created_at", "id"),
     )
@@ -151,7 +151,6 @@ class Transaction(IdMixin, TimestampMixin, VersionedMixin, Base):
     )
 
     __table_args__ = (
-        Index("ix_transactions_user_id_created_at", "user_id", "created_at"),
         Index("ix_transactions_creator_id_created_at", "creator_id", "created_at"),
         Index("ix_transactions_user_id_created_at_id", "user_id", "created_at", "id"),
         UniqueConstraint("user_id", "idempotency_key"),

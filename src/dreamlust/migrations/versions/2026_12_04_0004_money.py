@@ -188,6 +188,12 @@ def upgrade() -> None:
         "UPDATE subscriptions SET level = CASE tier WHEN 'VIP' THEN 3 WHEN 'PREMIUM' THEN 2 "
         "WHEN 'CUSTOM' THEN 3 ELSE 1 END"
     )
+    op.drop_index("ix_subscriptions_subscriber_id_created_at", table_name="subscriptions")
+    op.create_index(
+        "ix_subscriptions_subscriber_id_created_at_id",
+        "subscriptions",
+        ["subscriber_id", "created_at", "id"],
+    )
     op.create_index(
         "ix_subscriptions_creator_id_created_at_id",
         "subscriptions",
@@ -224,6 +230,7 @@ def upgrade() -> None:
         "period_end DATETIME",
     )
     op.create_index(op.f("ix_transactions_refund_of_id"), "transactions", ["refund_of_id"])
+    op.drop_index("ix_transactions_user_id_created_at", table_name="transactions")
     op.create_index(
         "ix_transactions_user_id_created_at_id", "transactions", ["user_id", "created_at", "id"]
     )
@@ -299,10 +306,17 @@ def downgrade() -> None:
         "response_body JSON",
     )
     op.drop_index("ix_transactions_user_id_created_at_id", table_name="transactions")
+    op.create_index("ix_transactions_user_id_created_at", "transactions", ["user_id", "created_at"])
     op.drop_index(op.f("ix_transactions_refund_of_id"), table_name="transactions")
     for column in ("period_end", "period_start", "fee", "refund_of_id"):
         _drop_column("transactions", column)
     op.drop_index("ix_subscriptions_creator_id_created_at_id", table_name="subscriptions")
+    op.drop_index("ix_subscriptions_subscriber_id_created_at_id", table_name="subscriptions")
+    op.create_index(
+        "ix_subscriptions_subscriber_id_created_at",
+        "subscriptions",
+        ["subscriber_id", "created_at"],
+    )
     for column in ("retry_at", "failed_attempts", "payment_method", "next_tier", "level"):
         _drop_column("subscriptions", column)
     for column in _PRICE_COLUMNS.values():
