@@ -68,11 +68,13 @@ def refund_fee(
     original: Transaction, amount: Decimal, refunded: Decimal, fee_back: Decimal
 ) -> Decimal:
     """The share of the original fee a refund of `amount` gives back: proportional,
-    and exactly the rest of the fee when the refund completes the original."""
+    never more than the rest of the fee (shares rounded up to the cent could add up to
+    more), and exactly that rest when the refund completes the original."""
+    rest = original.fee - fee_back
     if refunded + amount == original.amount:
-        return original.fee - fee_back
+        return rest
     share = original.fee * amount / original.amount
-    return share.quantize(CENT, rounding=ROUND_HALF_UP)
+    return min(share.quantize(CENT, rounding=ROUND_HALF_UP), rest)
 
 
 async def pay(

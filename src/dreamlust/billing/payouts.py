@@ -81,6 +81,10 @@ async def refund(
         raise NotFound("No such transaction.")
     if original.type not in INFLOWS or original.creator_id is None:
         raise Conflict("Only a payment to a creator can be refunded.")
+    if original.subscription_id is not None:
+        # Before the creator: subscribing, cancelling and renewing lock the subscription
+        # and then move the creator's subscriber count; a full refund may end it too.
+        await SubscriptionRepository(session).locked(original.subscription_id)
     await lock_creator(session, original.creator_id)
     original = await transactions.locked(transaction_id)
     assert original is not None
