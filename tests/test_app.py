@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from dreamlust.app import create_app
@@ -80,6 +80,14 @@ class Body(BaseModel):
     name: str = Field(max_length=5)
 
 
+class _DriverError(Exception):
+    """An error as the database driver raises it, with its SQLSTATE."""
+
+    def __init__(self, message: str, sqlstate: str | None) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
 @pytest.fixture
 async def error_client() -> AsyncIterator[httpx.AsyncClient]:
     """Routes that fail in each way the handlers must translate."""
@@ -97,6 +105,18 @@ async def error_client() -> AsyncIterator[httpx.AsyncClient]:
     @app.get("/integrity")
     async def integrity() -> None:
         raise IntegrityError("INSERT …", {}, Exception("duplicate key"))
+
+    @app.get("/deadlock")
+    async def deadlock() -> None:
+        raise OperationalError("UPDATE …", {}, _DriverError("deadlock detected", "40P01"))
+
+    @app.get("/locked")
+    async def locked() -> None:
+        raise OperationalError("INSERT …", {}, _DriverError("database is locked", None))
+
+    @app.get("/broken")
+    async def broken() -> None:
+        raise OperationalError("SELECT …", {}, _DriverError("disk I/O error", "58030"))
 
     @app.get("/crash")
     async def crash() -> None:
@@ -147,6 +167,20 @@ async def test_constraint_violations_are_409_and_crashes_reveal_nothing(
     assert crash.headers["content-type"] == PROBLEM
     assert "secret internals" not in crash.text
     assert "Traceback" not in crash.text
+
+
+async def test_a_deadlock_or_a_busy_database_is_a_503_to_retry_other_errors_a_500(
+    error_client: httpx.AsyncClient,
+) -> None:
+    for path in ("/deadlock", "/locked"):
+        response = await error_client.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["retry-after"] == "1"
+        assert response.headers["content-type"] == PROBLEM
+
+    broken = await error_client.get("/broken")
+    assert broken.status_code == 500
+    assert "disk I/O" not in broken.text
 
 
 async def test_a_given_runtime_is_left_open_at_shutdown(

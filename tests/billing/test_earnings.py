@@ -197,6 +197,9 @@ async def test_earnings_are_grouped_by_period_in_utc(
     ]
     # The balances count every period alike: 36.00 - 6.20 of fees - 5.00 - 3.00 in USD.
     assert [row["available"] for row in by_month["balances"]] == ["3.20", "21.80"]
+    # `limit` counts periods, however many currencies each has.
+    latest_two = await _earnings(client, runtime, owner, limit=2)
+    assert latest_two["periods"] == by_month["periods"][:3]
 
 
 async def test_my_transactions_are_mine_newest_first_in_pages(

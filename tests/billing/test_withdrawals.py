@@ -7,10 +7,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.models import Creator, User
-from dreamlust.models.enums import TransactionStatus, TransactionType, UserRole
+from dreamlust.models.enums import CreatorStatus, TransactionStatus, TransactionType, UserRole
 from dreamlust.runtime import Runtime
 from tests.fixtures.accounts import make_account
 from tests.fixtures.money import (
@@ -99,6 +100,21 @@ async def test_only_creators_withdraw(
     user = await make_account(session, role=UserRole.USER)
 
     response = await withdraw(client, runtime, user, "1.00")
+
+    assert response.status_code == 403, response.text
+    assert await _withdrawals(session, creator) == []
+
+
+async def test_payouts_pause_while_the_creator_is_not_approved(
+    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
+) -> None:
+    creator, owner = await _funded(client, session, runtime, "10.00")
+    await session.execute(
+        update(Creator).where(Creator.id == creator.id).values(status=CreatorStatus.SUSPENDED)
+    )
+    await session.commit()
+
+    response = await withdraw(client, runtime, owner, "1.00")
 
     assert response.status_code == 403, response.text
     assert await _withdrawals(session, creator) == []

@@ -29,16 +29,23 @@ from dreamlust.billing.repository import (
     lock_creator,
 )
 from dreamlust.billing.schemas import RefundCreate, WithdrawalCreate
-from dreamlust.errors import Conflict, NotFound, PaymentDeclined
+from dreamlust.errors import Conflict, Forbidden, NotFound, PaymentDeclined
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Creator, Transaction, User
-from dreamlust.models.enums import SubscriptionStatus, TransactionStatus, TransactionType
+from dreamlust.models.enums import (
+    CreatorStatus,
+    SubscriptionStatus,
+    TransactionStatus,
+    TransactionType,
+)
 from dreamlust.moderation import audit
 
 
 async def withdraw(
     session: AsyncSession, payments: Payments, creator: Creator, data: WithdrawalCreate, key: str
 ) -> Transaction:
+    if creator.status is not CreatorStatus.APPROVED:
+        raise Forbidden("Payouts are paused while the creator profile is not approved.")
     payments.check_amount(data.amount, data.currency)
     await lock_creator(session, creator.id)
     available = await LedgerRepository(session).available(creator.id, data.currency)

@@ -187,10 +187,7 @@ class TransactionRepository(Repository[Transaction]):
 
     async def by_reference(self, reference: str) -> Transaction | None:
         return await self.one_or_none(
-            select(Transaction)
-            .where(Transaction.provider_reference == reference)
-            .with_for_update()
-            .execution_options(populate_existing=True)
+            select(Transaction).where(Transaction.provider_reference == reference)
         )
 
     def of_user(self, user_id: uuid.UUID) -> Select[Transaction]:
@@ -264,28 +261,37 @@ class LedgerRepository:
         return from_cents(cents)
 
     async def periods(self, creator_id: uuid.UUID, length: str, limit: int) -> list[Any]:
-        """Completed inflows, fees and refunds by period (newest first), in cents."""
-        bucket = _period(self.session, length).label("period")
+        """Completed inflows, fees and refunds in each of the `limit` latest periods that
+        have any (newest first), per currency, in cents."""
+        bucket = _period(self.session, length)
         cents = func.cast(func.round(Transaction.amount * 100), BigInteger)
         fee_cents = func.cast(func.round(Transaction.fee * 100), BigInteger)
         is_inflow = Transaction.type.in_(INFLOWS)
         is_refund = Transaction.type == TransactionType.REFUND
+        earned = (
+            Transaction.creator_id == creator_id,
+            Transaction.status == TransactionStatus.COMPLETED,
+            Transaction.type.in_((*INFLOWS, TransactionType.REFUND)),
+        )
+        latest = (
+            select(bucket.label("period"))
+            .where(*earned)
+            .group_by(bucket)
+            .order_by(bucket.desc())
+            .limit(limit)
+            .subquery()
+        )
         stmt = (
             select(
-                bucket,
+                bucket.label("period"),
                 Transaction.currency,
                 func.sum(_when(is_inflow, cents)).label("gross"),
                 func.sum(_when(is_inflow, fee_cents) - _when(is_refund, fee_cents)).label("fees"),
                 func.sum(_when(is_refund, cents)).label("refunded"),
             )
-            .where(
-                Transaction.creator_id == creator_id,
-                Transaction.status == TransactionStatus.COMPLETED,
-                Transaction.type.in_((*INFLOWS, TransactionType.REFUND)),
-            )
+            .where(*earned, bucket.in_(select(latest.c.period)))
             .group_by(bucket, Transaction.currency)
             .order_by(bucket.desc(), Transaction.currency)
-            .limit(limit)
         )
         return list((await self.session.execute(stmt)).all())
 

@@ -230,7 +230,9 @@ async def my_earnings(
     user: CreatorUser,
     session: DbSession,
     period: Period = "month",
-    limit: Annotated[int, Query(ge=1, le=366)] = 12,
+    limit: Annotated[
+        int, Query(ge=1, le=366, description="How many of the latest periods to show.")
+    ] = 12,
 ) -> Earnings:
     creator = await creators.my_profile(session, user)
     return await earnings_service.earnings(session, creator, period, limit)

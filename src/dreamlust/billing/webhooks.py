@@ -91,9 +91,15 @@ def _is_unix_time(value: str) -> bool:
 
 async def receive(session: AsyncSession, payments: Payments, event: Event) -> dict[str, Any]:
     """Apply the event once; what happened, for the provider's logs."""
-    transaction = await TransactionRepository(session).by_reference(event.data.reference)
-    if transaction is None:
+    transactions = TransactionRepository(session)
+    found = await transactions.by_reference(event.data.reference)
+    if found is None:
         raise NotFound("No payment has this reference (yet); deliver the event again later.")
+    # Locked in the order refunds take: the subscription, then the payment.
+    if found.subscription_id is not None:
+        await SubscriptionRepository(session).locked(found.subscription_id)
+    transaction = await transactions.locked(found.id)
+    assert transaction is not None
     payload = event.model_dump(mode="json")
     if not await record_event(session, payments.gateway.name, event.id, event.type, payload):
         return {"received": True, "applied": False, "reason": "duplicate"}
