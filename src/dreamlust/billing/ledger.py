@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.billing.gateway import DEFAULT_METHOD, Outcome, PaymentGateway
-from dreamlust.billing.repository import CENT, TransactionRepository
+from dreamlust.billing.repository import CENT, NEWEST_TRANSACTIONS, TransactionRepository
 from dreamlust.config import Settings
 from dreamlust.errors import InvalidInput, PaymentDeclined
-from dreamlust.models import Transaction
+from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
+from dreamlust.models import Transaction, User
 from dreamlust.models.enums import TransactionStatus, TransactionType
 
 _STATUS = {
@@ -75,6 +76,14 @@ def refund_fee(
         return rest
     share = original.fee * amount / original.amount
     return min(share.quantize(CENT, rounding=ROUND_HALF_UP), rest)
+
+
+async def transactions_of(
+    session: AsyncSession, user: User, page: PageRequest, paginator: Paginator
+) -> KeysetPage[Transaction]:
+    """The ledger entries of the user's own money, newest first."""
+    repository = TransactionRepository(session)
+    return await repository.page(repository.of_user(user.id), NEWEST_TRANSACTIONS, page, paginator)
 
 
 async def pay(

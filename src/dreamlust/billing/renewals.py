@@ -134,11 +134,7 @@ async def _charge(
         await subscriptions.set_status(session, subscription, SubscriptionStatus.FAILED)
         logger.info("renewal of subscription %s declined", subscription.id)
         return
-    subscription.tier = tier.tier
-    subscription.level = tier.level
-    subscription.amount = tier.price
-    subscription.currency = tier.currency
-    subscription.interval = tier.interval
+    subscriptions.take_tier(subscription, tier)
     subscription.next_tier = None
     subscription.failed_attempts = 0
     subscription.retry_at = None

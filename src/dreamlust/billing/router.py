@@ -14,15 +14,17 @@ from fastapi import Header, Query, Request, Response, status
 
 from dreamlust.auth.dependencies import Admin, CreatorUser, CurrentUser
 from dreamlust.billing import earnings as earnings_service
-from dreamlust.billing import idempotency, payments, payouts, subscriptions, tiers, webhooks
+from dreamlust.billing import (
+    idempotency,
+    ledger,
+    payments,
+    payouts,
+    subscriptions,
+    tiers,
+    webhooks,
+)
 from dreamlust.billing.dependencies import PaymentsDep
 from dreamlust.billing.idempotency import IdempotencyKey
-from dreamlust.billing.repository import (
-    NEWEST_SUBSCRIPTIONS,
-    NEWEST_TRANSACTIONS,
-    SubscriptionRepository,
-    TransactionRepository,
-)
 from dreamlust.billing.schemas import (
     Earnings,
     Period,
@@ -46,7 +48,6 @@ from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import HandlePath
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
-from dreamlust.kit.repository import Repository
 from dreamlust.kit.schemas import Page
 from dreamlust.models import Subscription
 from dreamlust.request_session import api_router
@@ -100,10 +101,7 @@ async def subscribe(
 async def my_subscriptions(
     user: CurrentUser, session: DbSession, page: PageParams, paginator: PaginatorDep
 ) -> Page[SubscriptionRead]:
-    repository = SubscriptionRepository(session)
-    result = await repository.page(
-        repository.of_subscriber(user.id), NEWEST_SUBSCRIPTIONS, page, paginator
-    )
+    result = await subscriptions.of_subscriber(session, user, page, paginator)
     return Page[SubscriptionRead].model_validate(result)
 
 
@@ -150,12 +148,7 @@ async def my_subscribers(
     user: CreatorUser, session: DbSession, page: PageParams, paginator: PaginatorDep
 ) -> Page[SubscriberRead]:
     creator = await creators.my_profile(session, user)
-    rows = await Repository(session).page_rows(
-        SubscriptionRepository(session).of_creator(creator.id),
-        NEWEST_SUBSCRIPTIONS,
-        page,
-        paginator,
-    )
+    rows = await subscriptions.subscribers(session, creator, page, paginator)
     return Page[SubscriberRead](
         items=[
             SubscriberRead(
@@ -218,10 +211,7 @@ async def purchase(
 async def my_transactions(
     user: CurrentUser, session: DbSession, page: PageParams, paginator: PaginatorDep
 ) -> Page[TransactionRead]:
-    repository = TransactionRepository(session)
-    result = await repository.page(
-        repository.of_user(user.id), NEWEST_TRANSACTIONS, page, paginator
-    )
+    result = await ledger.transactions_of(session, user, page, paginator)
     return Page[TransactionRead].model_validate(result)
 
 

@@ -22,17 +22,24 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.billing import tiers
 from dreamlust.billing.ledger import Payments, pay
 from dreamlust.billing.periods import period_end, period_start
-from dreamlust.billing.repository import CENT, SubscriptionRepository, lock_user
+from dreamlust.billing.repository import (
+    CENT,
+    NEWEST_SUBSCRIPTIONS,
+    SubscriptionRepository,
+    lock_user,
+)
 from dreamlust.billing.schemas import SubscribeRequest, SubscriptionUpdate
 from dreamlust.content.entitlements import LIVE_SUBSCRIPTION
 from dreamlust.errors import Conflict, InvalidInput, NotFound
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.repository import expect_version
+from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
+from dreamlust.kit.repository import Repository, expect_version
 from dreamlust.models import Creator, CreatorTier, Subscription, Transaction, User
 from dreamlust.models.enums import (
     SubscriptionStatus,
@@ -85,7 +92,7 @@ async def subscribe(
             creator_id=creator.id,
             status=SubscriptionStatus.EXPIRED,
         )
-    _take_tier(subscription, tier)
+    take_tier(subscription, tier)
     subscription.payment_method = method
     subscription.auto_renew = True
     subscription.canceled_at = None
@@ -124,12 +131,30 @@ def _in_period(subscription: Subscription, now: datetime) -> bool:
     return subscription.current_period_end is not None and subscription.current_period_end > now
 
 
-def _take_tier(subscription: Subscription, tier: CreatorTier) -> None:
+def take_tier(subscription: Subscription, tier: CreatorTier) -> None:
+    """The subscription is of `tier` at its price of now."""
     subscription.tier = tier.tier
     subscription.level = tier.level
     subscription.amount = tier.price
     subscription.currency = tier.currency
     subscription.interval = tier.interval
+
+
+async def of_subscriber(
+    session: AsyncSession, user: User, page: PageRequest, paginator: Paginator
+) -> KeysetPage[Subscription]:
+    """The user's subscriptions, newest first."""
+    repository = SubscriptionRepository(session)
+    stmt = repository.of_subscriber(user.id)
+    return await repository.page(stmt, NEWEST_SUBSCRIPTIONS, page, paginator)
+
+
+async def subscribers(
+    session: AsyncSession, creator: Creator, page: PageRequest, paginator: Paginator
+) -> KeysetPage[Row[Any]]:
+    """The creator's live subscriptions, newest first, each with its subscriber's names."""
+    stmt = SubscriptionRepository(session).of_creator(creator.id)
+    return await Repository(session).page_rows(stmt, NEWEST_SUBSCRIPTIONS, page, paginator)
 
 
 async def mine(
@@ -251,7 +276,7 @@ async def _change_tier(
                 },
             },
         )
-    _take_tier(subscription, tier)
+    take_tier(subscription, tier)
     subscription.next_tier = None
 
 
