@@ -19,6 +19,7 @@ from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.gc_tuning import tune_for_serving
 from dreamlust.kit.request_context import RequestIdMiddleware
+from dreamlust.notifications import router as notifications_router
 from dreamlust.playlists import router as playlists_router
 from dreamlust.runtime import Runtime
 from dreamlust.taxonomy import router as taxonomy_router
@@ -45,6 +46,7 @@ DOMAIN_ROUTERS = (
     views_router.router,
     playlists_router.router,
     billing_router.router,
+    notifications_router.router,
 )
 
 

@@ -6,12 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, false
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dreamlust.kit.model import Base, CreatedAtMixin, IdMixin
 from dreamlust.kit.types import JSONDocument, enum_type
 from dreamlust.models.enums import NotificationType
+
+# SQLite matches a partial index to a query by the terms as written.
+_UNREAD = text("NOT is_read")
+_UNREAD_ON_SQLITE = text("is_read = 0")
 
 
 class Notification(IdMixin, CreatedAtMixin, Base):
@@ -27,6 +31,14 @@ class Notification(IdMixin, CreatedAtMixin, Base):
     details: Mapped[dict[str, Any] | None] = mapped_column("metadata", JSONDocument)
 
     __table_args__ = (
-        Index("ix_notifications_user_id_created_at", "user_id", "created_at"),
-        Index("ix_notifications_user_id_is_read_created_at", "user_id", "is_read", "created_at"),
+        # A user's notifications newest first, all of them or the unread ones alone.
+        Index("ix_notifications_user_id_created_at_id", "user_id", "created_at", "id"),
+        Index(
+            "ix_notifications_unread_user_id_created_at_id",
+            "user_id",
+            "created_at",
+            "id",
+            postgresql_where=_UNREAD,
+            sqlite_where=_UNREAD_ON_SQLITE,
+        ),
     )

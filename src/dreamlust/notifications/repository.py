@@ -1,0 +1,49 @@
+"""Every query on notifications."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, false, func, select, update
+
+from dreamlust.kit.pagination import Ordering, SortKey
+from dreamlust.kit.repository import Repository
+from dreamlust.models import Notification
+
+NEWEST_FIRST = Ordering(
+    scope="notifications:newest",
+    keys=(SortKey(Notification.created_at), SortKey(Notification.id)),
+)
+
+
+class NotificationRepository(Repository[Notification]):
+    model = Notification
+
+    def of_user(self, user_id: uuid.UUID, *, unread_only: bool) -> Select[Notification]:
+        stmt = select(Notification).where(Notification.user_id == user_id)
+        if unread_only:  # as the partial index of unread rows says it
+            stmt = stmt.where(Notification.is_read == false())
+        return stmt
+
+    async def unread_count(self, user_id: uuid.UUID) -> int:
+        count = await self.session.scalar(
+            select(func.count()).where(
+                Notification.user_id == user_id, Notification.is_read == false()
+            )
+        )
+        return int(count or 0)
+
+    async def mark_read(
+        self, user_id: uuid.UUID, now: datetime, notification_id: uuid.UUID | None = None
+    ) -> int:
+        """Mark the user's unread notifications read (one, when given); how many were."""
+        stmt = (
+            update(Notification)
+            .where(Notification.user_id == user_id, Notification.is_read == false())
+            .values(is_read=True, read_at=now)
+            .returning(Notification.id)
+        )
+        if notification_id is not None:
+            stmt = stmt.where(Notification.id == notification_id)
+        return len((await self.session.execute(stmt)).all())
