@@ -111,6 +111,7 @@ class Settings(BaseSettings):
     payment_webhook_tolerance_seconds: Annotated[int, Field(ge=1)] = 300
     idempotency_key_hours: Annotated[int, Field(ge=24)] = 24
     renewal_seconds: Annotated[float, Field(gt=0)] = 60.0
+    notification_delivery_seconds: Annotated[float, Field(gt=0)] = 5.0
     renewal_retry_hours: Annotated[float, Field(gt=0)] = 24.0
     renewal_grace_days: Annotated[float, Field(ge=0)] = 3.0
 

@@ -59,8 +59,8 @@ def _without_search_index(tables: set[str]) -> set[str]:
     return tables - index_tables
 
 
-# What revision 0004 adds.
-_MONEY_TABLES = {"creator_tiers", "payment_events"}
+# What revisions 0004 (money) and 0006 (notification events) add.
+_LATER_TABLES = {"creator_tiers", "payment_events", "notification_events"}
 
 
 async def test_upgrade_downgrade_upgrade_round_trip(fresh_settings: Settings) -> None:
@@ -71,8 +71,8 @@ async def test_upgrade_downgrade_upgrade_round_trip(fresh_settings: Settings) ->
     assert await migrate.current_revision(fresh_settings) == migrate.head_revision(fresh_settings)
 
     await migrate.downgrade(fresh_settings, "0001")
-    assert await _tables(fresh_settings) == model_tables - _MONEY_TABLES, (
-        "the search index and the tables of money are gone, all of them"
+    assert await _tables(fresh_settings) == model_tables - _LATER_TABLES, (
+        "the search index and the tables of later revisions are gone, all of them"
     )
 
     await migrate.downgrade(fresh_settings, "base")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.billing import notices
 from dreamlust.billing.ledger import Payments, pay
 from dreamlust.billing.repository import PurchaseRepository, TransactionRepository, lock_user
 from dreamlust.billing.schemas import PurchaseRequest, TipCreate
@@ -33,7 +34,7 @@ async def tip(
     payments.check_amount(data.amount, data.currency)
     method = payments.check_method(data.payment_method)
     await lock_user(session, tipper.id)
-    return await pay(
+    transaction = await pay(
         session,
         payments,
         payer_id=tipper.id,
@@ -45,6 +46,9 @@ async def tip(
         key=f"tip:{tipper.id}:{key}",
         details={"message": data.message} if data.message else None,
     )
+    if transaction.status is TransactionStatus.COMPLETED:
+        await notices.payment_received(session, transaction)
+    return transaction
 
 
 async def purchase(
@@ -84,6 +88,7 @@ async def purchase(
     )
     if transaction.status is TransactionStatus.COMPLETED:
         await grant(session, transaction)
+        await notices.payment_received(session, transaction)
         return transaction, True
     return transaction, False
 

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.billing import tiers
+from dreamlust.billing import notices, tiers
 from dreamlust.billing.ledger import Payments, pay
 from dreamlust.billing.periods import period_end, period_start
 from dreamlust.billing.repository import (
@@ -124,6 +124,8 @@ async def subscribe(
         SubscriptionStatus.ACTIVE if settled else SubscriptionStatus.PENDING,
     )
     await session.flush()
+    if settled:
+        await notices.payment_received(session, transaction)
     return subscription, transaction
 
 

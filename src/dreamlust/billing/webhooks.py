@@ -28,8 +28,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.billing import notices, subscriptions
 from dreamlust.billing import payments as purchases
-from dreamlust.billing import subscriptions
 from dreamlust.billing.ledger import Payments
 from dreamlust.billing.repository import (
     SubscriptionRepository,
@@ -119,10 +119,13 @@ async def _settle(session: AsyncSession, transaction: Transaction) -> None:
     transaction.status = TransactionStatus.COMPLETED
     if transaction.type is TransactionType.PREMIUM_CONTENT:
         await purchases.grant(session, transaction)
-    if transaction.subscription_id is not None:
-        subscription = await SubscriptionRepository(session).locked(transaction.subscription_id)
-        if subscription is not None and subscription.status is SubscriptionStatus.PENDING:
-            await subscriptions.set_status(session, subscription, SubscriptionStatus.ACTIVE)
+    if transaction.subscription_id is None:
+        await notices.payment_received(session, transaction)
+        return
+    subscription = await SubscriptionRepository(session).locked(transaction.subscription_id)
+    if subscription is not None and subscription.status is SubscriptionStatus.PENDING:
+        await subscriptions.set_status(session, subscription, SubscriptionStatus.ACTIVE)
+        await notices.payment_received(session, transaction)
 
 
 async def _fail(session: AsyncSession, payments: Payments, transaction: Transaction) -> None:

@@ -29,6 +29,8 @@ from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, restore
 from dreamlust.models import Comment, Content, User
+from dreamlust.models.enums import NotificationType
+from dreamlust.notifications import service as notifications
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,42 @@ async def create(
     await repository.count_comments(content.id, +1)
     if parent_id is not None:
         await repository.count_replies(parent_id, +1)
+    await _notify(session, author, content, comment)
     return comment
+
+
+async def _notify(session: AsyncSession, author: User, content: Content, comment: Comment) -> None:
+    """The creator hears of a comment on their content; a comment's author, of a reply."""
+    who = author.display_name or author.username
+    link = f"/content/{content.id}?comment={comment.id}"
+    details = {"content_id": str(content.id), "comment_id": str(comment.id)}
+    owner_id = content.creator.user_id
+    await notifications.emit(
+        session,
+        notifications.to_user(
+            NotificationType.NEW_COMMENT,
+            owner_id,
+            actor_id=author.id,
+            title=f"{who} commented on {content.title}",
+            link=link,
+            details=details,
+        ),
+    )
+    if comment.parent_id is None:
+        return
+    parent = await session.get_one(Comment, comment.parent_id)
+    if parent.user_id is not None and parent.user_id != owner_id:
+        await notifications.emit(
+            session,
+            notifications.to_user(
+                NotificationType.NEW_REPLY,
+                parent.user_id,
+                actor_id=author.id,
+                title=f"{who} replied to your comment",
+                link=link,
+                details=details,
+            ),
+        )
 
 
 async def edit(

@@ -212,10 +212,10 @@ class ContentRepository(Repository[Content]):
 
     async def release_due(
         self, now: datetime, status: ContentStatus
-    ) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    ) -> list[Row[uuid.UUID, uuid.UUID, str]]:
         """Move every scheduled draft whose time has come to `status` (published, or
         pending review), each exactly once even when several workers run this together.
-        Returns (content id, creator id) of each item moved."""
+        Returns (id, creator_id, title) of each item moved."""
         published = status is ContentStatus.PUBLISHED
         result = await self.session.execute(
             update(Content)
@@ -232,10 +232,10 @@ class ContentRepository(Repository[Content]):
                 version=Content.version + 1,
                 updated_at=now,
             )
-            .returning(Content.id, Content.creator_id)
+            .returning(Content.id, Content.creator_id, Content.title)
             .execution_options(synchronize_session=False)
         )
-        return [(row.id, row.creator_id) for row in result]
+        return list(result.all())
 
 
 # Card statements are built once per dialect, kind of viewer, filters set, ordering and

@@ -30,8 +30,9 @@ from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, restore, soft_delete
 from dreamlust.models import Content, Creator, Tag, User
-from dreamlust.models.enums import ContentStatus, ContentType, CreatorStatus
+from dreamlust.models.enums import ContentStatus, ContentType, CreatorStatus, NotificationType
 from dreamlust.moderation import audit
+from dreamlust.notifications import service as notifications
 from dreamlust.taxonomy import service as taxonomy
 from dreamlust.taxonomy.repository import TagRepository
 
@@ -163,6 +164,19 @@ async def review(
     else:
         content.status = ContentStatus.REJECTED
     await session.flush()
+    approved = decision == "approve"
+    await notifications.emit(
+        session,
+        notifications.to_user(
+            NotificationType.CONTENT_APPROVED if approved else NotificationType.CONTENT_REJECTED,
+            content.creator.user_id,
+            actor_id=staff.id,
+            title=f"{content.title} was {'approved' if approved else 'not approved'}",
+            message=reason,
+            link=f"/content/{content.id}",
+            details={"content_id": str(content.id)},
+        ),
+    )
     await audit.record(
         session,
         actor_id=staff.id,
@@ -196,8 +210,9 @@ async def release_scheduled(session: AsyncSession, settings: Settings, now: date
     )
     released = await ContentRepository(session).release_due(now, status)
     if status is ContentStatus.PUBLISHED:
-        for _content_id, creator_id in released:
-            await _change_content_count(session, creator_id, +1)
+        for item in released:
+            await _change_content_count(session, item.creator_id, +1)
+            await _announce_upload(session, item.id, item.creator_id, item.title)
     return len(released)
 
 
@@ -205,6 +220,24 @@ async def _go_live(session: AsyncSession, content: Content, now: datetime) -> No
     content.status = ContentStatus.PUBLISHED
     content.published_at = now
     await _change_content_count(session, content.creator_id, +1)
+    await _announce_upload(session, content.id, content.creator_id, content.title)
+
+
+async def _announce_upload(
+    session: AsyncSession, content_id: uuid.UUID, creator_id: uuid.UUID, title: str
+) -> None:
+    """Followers and subscribers hear of new content: one event, fanned out by the worker."""
+    await notifications.emit(
+        session,
+        notifications.to_followers(
+            NotificationType.NEW_UPLOAD,
+            creator_id,
+            actor_id=None,
+            title=f"New: {title}",
+            link=f"/content/{content_id}",
+            details={"content_id": str(content_id), "creator_id": str(creator_id)},
+        ),
+    )
 
 
 async def _count_live(session: AsyncSession, content: Content, delta: int) -> None:

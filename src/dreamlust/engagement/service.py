@@ -20,7 +20,8 @@ from dreamlust.errors import Conflict
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import Repository
 from dreamlust.models import Content, Creator, User
-from dreamlust.models.enums import CreatorStatus
+from dreamlust.models.enums import CreatorStatus, NotificationType
+from dreamlust.notifications import service as notifications
 
 
 async def like(session: AsyncSession, user: User, content: Content) -> int:
@@ -43,9 +44,20 @@ async def follow(session: AsyncSession, user: User, creator: Creator) -> int:
     if creator.user_id == user.id:
         raise Conflict("You cannot follow yourself.")
     follows = FollowRepository(session)
-    if await follows.add(user.id, creator.id):
-        return await follows.count_on(creator.id, +1)
-    return creator.follower_count
+    if not await follows.add(user.id, creator.id):
+        return creator.follower_count
+    await notifications.emit(
+        session,
+        notifications.to_user(
+            NotificationType.NEW_FOLLOWER,
+            creator.user_id,
+            actor_id=user.id,
+            title=f"{user.display_name or user.username} started following you",
+            link=f"/users/{user.username}",
+            details={"follower_id": str(user.id)},
+        ),
+    )
+    return await follows.count_on(creator.id, +1)
 
 
 async def unfollow(session: AsyncSession, user: User, creator: Creator) -> int:

@@ -20,6 +20,7 @@ from dreamlust.config import Settings
 from dreamlust.content import service as content
 from dreamlust.content import trending
 from dreamlust.kit.clock import utcnow
+from dreamlust.notifications import service as notifications
 from dreamlust.runtime import Runtime
 from dreamlust.views import service as views
 
@@ -68,11 +69,19 @@ async def forget_idempotency_keys(runtime: Runtime) -> None:
         logger.info("forgot %d expired idempotency key(s)", forgotten)
 
 
+async def deliver_notifications(runtime: Runtime) -> None:
+    """Fan the pending notification events out to their audiences, batch by batch."""
+    made = await notifications.deliver_pending(runtime.database)
+    if made:
+        logger.info("delivered %d notification(s)", made)
+
+
 def jobs(settings: Settings) -> list[Job]:
     return [
         Job("release-scheduled", settings.worker_schedule_seconds, release_scheduled_content),
         Job("flush-views", settings.view_flush_seconds, flush_views),
         Job("refresh-trending", settings.trending_refresh_seconds, refresh_trending),
+        Job("deliver-notifications", settings.notification_delivery_seconds, deliver_notifications),
         Job("renew-subscriptions", settings.renewal_seconds, renew_subscriptions),
         Job("forget-idempotency-keys", _HOURLY, forget_idempotency_keys),
     ]

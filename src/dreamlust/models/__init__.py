@@ -18,7 +18,7 @@ from dreamlust.models.content import (
 from dreamlust.models.creators import Creator, Follow, creator_categories
 from dreamlust.models.engagement import Comment, Like, View
 from dreamlust.models.moderation import AuditLogEntry, Report
-from dreamlust.models.notifications import Notification
+from dreamlust.models.notifications import Notification, NotificationEvent
 from dreamlust.models.playlists import Playlist, PlaylistItem
 from dreamlust.models.taxonomy import Category, Tag
 from dreamlust.models.users import EmailToken, RefreshToken, User
@@ -38,6 +38,7 @@ __all__ = [
     "Like",
     "MediaAsset",
     "Notification",
+    "NotificationEvent",
     "PaymentEvent",
     "Playlist",
     "PlaylistItem",

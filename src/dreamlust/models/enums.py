@@ -124,6 +124,15 @@ class NotificationType(StrEnum):
     MENTION = "MENTION"
 
 
+class Audience(StrEnum):
+    """Who a notification event is for."""
+
+    USER = "USER"
+    FOLLOWERS = "FOLLOWERS"  # of a creator, and its live subscribers
+    EVERYONE = "EVERYONE"
+    ROLE = "ROLE"
+
+
 class ReportTargetType(StrEnum):
     CONTENT = "CONTENT"
     COMMENT = "COMMENT"

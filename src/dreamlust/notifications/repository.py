@@ -9,7 +9,7 @@ from sqlalchemy import Select, false, func, select, update
 
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import Repository
-from dreamlust.models import Notification
+from dreamlust.models import Notification, NotificationEvent
 
 NEWEST_FIRST = Ordering(
     scope="notifications:newest",
@@ -47,3 +47,22 @@ class NotificationRepository(Repository[Notification]):
         if notification_id is not None:
             stmt = stmt.where(Notification.id == notification_id)
         return len((await self.session.execute(stmt)).all())
+
+
+class NotificationEventRepository(Repository[NotificationEvent]):
+    model = NotificationEvent
+
+    async def next_pending(self, event_id: uuid.UUID | None = None) -> NotificationEvent | None:
+        """The oldest event not delivered to all yet (or that one), locked; events other
+        deliverers hold are skipped."""
+        stmt = (
+            select(NotificationEvent)
+            .where(NotificationEvent.delivered_at.is_(None))
+            .order_by(NotificationEvent.created_at, NotificationEvent.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if event_id is not None:
+            stmt = stmt.where(NotificationEvent.id == event_id)
+        return await self.one_or_none(stmt)

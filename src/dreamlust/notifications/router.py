@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import uuid
 
-from dreamlust.auth.dependencies import CurrentUser
+from fastapi import status
+
+from dreamlust.auth.dependencies import Admin, CurrentUser
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.kit.schemas import Page
-from dreamlust.models import Notification
+from dreamlust.models import Notification, NotificationEvent
 from dreamlust.notifications import service
-from dreamlust.notifications.schemas import NotificationRead, ReadAll, UnreadCount
+from dreamlust.notifications.schemas import (
+    AnnouncementCreate,
+    AnnouncementRead,
+    NotificationRead,
+    ReadAll,
+    UnreadCount,
+)
 from dreamlust.request_session import api_router
 
 router = api_router(tags=["notifications"])
@@ -35,6 +43,14 @@ async def unread_count(user: CurrentUser, session: DbSession) -> UnreadCount:
 @router.post("/notifications/read-all", response_model=ReadAll)
 async def read_all(user: CurrentUser, session: DbSession) -> ReadAll:
     return ReadAll(marked_read=await service.read_all(session, user))
+
+
+@router.post(
+    "/admin/announcements", response_model=AnnouncementRead, status_code=status.HTTP_202_ACCEPTED
+)
+async def announce(body: AnnouncementCreate, admin: Admin, session: DbSession) -> NotificationEvent:
+    """Accepted: the worker delivers it to its audience in batches."""
+    return await service.announce(session, admin, body)
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationRead)

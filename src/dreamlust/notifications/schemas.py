@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
-from dreamlust.kit.schemas import Schema
-from dreamlust.models.enums import NotificationType
+from dreamlust.kit.schemas import Input, LongText, Schema, SingleLine, Url
+from dreamlust.models.enums import NotificationType, UserRole
 
 
 class NotificationRead(Schema):
@@ -30,3 +30,21 @@ class UnreadCount(Schema):
 
 class ReadAll(Schema):
     marked_read: int
+
+
+class AnnouncementCreate(Input):
+    """A system announcement, to everyone or to everyone of one role."""
+
+    title: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SingleLine
+    ]
+    message: LongText | None = None
+    link: Url | None = None
+    role: UserRole | None = None
+
+
+class AnnouncementRead(Schema):
+    id: uuid.UUID
+    title: str
+    role: UserRole | None
+    created_at: datetime
