@@ -112,6 +112,7 @@ class Settings(BaseSettings):
     idempotency_key_hours: Annotated[int, Field(ge=24)] = 24
     renewal_seconds: Annotated[float, Field(gt=0)] = 60.0
     notification_delivery_seconds: Annotated[float, Field(gt=0)] = 5.0
+    notification_retention_days: Annotated[int, Field(ge=1)] = 90
     renewal_retry_hours: Annotated[float, Field(gt=0)] = 24.0
     renewal_grace_days: Annotated[float, Field(ge=0)] = 3.0
 

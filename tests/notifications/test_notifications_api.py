@@ -8,8 +8,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.jobs.periodic import forget_old_notifications
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Notification, User
 from dreamlust.models.enums import NotificationType
@@ -128,3 +130,26 @@ async def test_notification_lists_are_read_in_order_from_an_index(
         plan = await query_plan(session, runtime.paginator.apply(stmt, NEWEST_FIRST, page))
 
         assert_read_in_order(plan, "notifications", {index}, backend)
+
+
+async def test_the_retention_job_deletes_old_read_notifications_only(
+    session: AsyncSession, runtime: Runtime
+) -> None:
+    user = await make_account(session)
+    now = utcnow()
+    kept_unread, kept_recent, old_read = (
+        Notification(user_id=user.id, type=NotificationType.NEW_FOLLOWER, title=title, **fields)
+        for title, fields in (
+            ("old but unread", {"created_at": now - timedelta(days=400)}),
+            ("read lately", {"is_read": True, "read_at": now - timedelta(days=89)}),
+            ("read long ago", {"is_read": True, "read_at": now - timedelta(days=91)}),
+        )
+    )
+    session.add_all([kept_unread, kept_recent, old_read])
+    await session.commit()
+
+    await forget_old_notifications(runtime)
+
+    titles = set(await session.scalars(select(Notification.title)))
+    await session.commit()
+    assert titles == {"old but unread", "read lately"}

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from dreamlust.billing import renewals
 from dreamlust.billing.ledger import Payments
@@ -76,6 +77,14 @@ async def deliver_notifications(runtime: Runtime) -> None:
         logger.info("delivered %d notification(s)", made)
 
 
+async def forget_old_notifications(runtime: Runtime) -> None:
+    retention = timedelta(days=runtime.settings.notification_retention_days)
+    async with runtime.database.transaction() as session:
+        forgotten = await notifications.forget_old(session, retention)
+    if forgotten:
+        logger.info("deleted %d old read notification(s)", forgotten)
+
+
 def jobs(settings: Settings) -> list[Job]:
     return [
         Job("release-scheduled", settings.worker_schedule_seconds, release_scheduled_content),
@@ -84,6 +93,7 @@ def jobs(settings: Settings) -> list[Job]:
         Job("deliver-notifications", settings.notification_delivery_seconds, deliver_notifications),
         Job("renew-subscriptions", settings.renewal_seconds, renew_subscriptions),
         Job("forget-idempotency-keys", _HOURLY, forget_idempotency_keys),
+        Job("forget-old-notifications", _HOURLY, forget_old_notifications),
     ]
 
 

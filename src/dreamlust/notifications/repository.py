@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, false, func, select, update
+from sqlalchemy import Select, delete, false, func, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import Repository
@@ -47,6 +48,18 @@ class NotificationRepository(Repository[Notification]):
         if notification_id is not None:
             stmt = stmt.where(Notification.id == notification_id)
         return len((await self.session.execute(stmt)).all())
+
+
+async def forget_read_before(session: AsyncSession, moment: datetime) -> int:
+    """Delete the notifications read before `moment`, and the events delivered before it;
+    how many notifications went."""
+    gone = await session.execute(
+        delete(Notification)
+        .where(Notification.is_read == true(), Notification.read_at < moment)
+        .returning(Notification.id)
+    )
+    await session.execute(delete(NotificationEvent).where(NotificationEvent.delivered_at < moment))
+    return len(gone.all())
 
 
 class NotificationEventRepository(Repository[NotificationEvent]):

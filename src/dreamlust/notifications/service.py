@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -17,7 +18,11 @@ from dreamlust.models import Notification, NotificationEvent, User
 from dreamlust.models.enums import Audience, NotificationType
 from dreamlust.moderation import audit
 from dreamlust.notifications import delivery
-from dreamlust.notifications.repository import NEWEST_FIRST, NotificationRepository
+from dreamlust.notifications.repository import (
+    NEWEST_FIRST,
+    NotificationRepository,
+    forget_read_before,
+)
 from dreamlust.notifications.schemas import AnnouncementCreate
 
 
@@ -144,3 +149,9 @@ async def deliver_pending(database: Database) -> int:
         if batch is None:
             return made
         made += batch
+
+
+async def forget_old(session: AsyncSession, retention: timedelta) -> int:
+    """The retention job: read notifications, and delivered events, older than
+    `retention` are deleted; unread ones stay."""
+    return await forget_read_before(session, utcnow() - retention)
