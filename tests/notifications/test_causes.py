@@ -82,6 +82,38 @@ async def test_comments_and_replies_tell_the_creator_and_the_author_replied_to(
     assert await _types(client, runtime, friend) == []
 
 
+async def test_a_reply_tells_the_author_of_the_comment_replied_to_even_under_a_tombstone(
+    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
+) -> None:
+    creator, _owner = await paid_creator(session)
+    content = await make_content(session, creator)
+    opener, answerer, latecomer = [await make_account(session) for _ in range(3)]
+    await session.commit()
+    comments = f"{API}/content/{content.id}/comments"
+    thread = await client.post(
+        comments, json={"text": "First"}, headers=headers_for(runtime, opener)
+    )
+    answer = await client.post(
+        comments,
+        json={"text": "Second", "parent_id": thread.json()["id"]},
+        headers=headers_for(runtime, answerer),
+    )
+    deleted = await client.delete(
+        f"{API}/comments/{thread.json()['id']}", headers=headers_for(runtime, opener)
+    )
+    assert (answer.status_code, deleted.status_code) == (201, 204)
+
+    late = await client.post(
+        comments,
+        json={"text": "Third", "parent_id": answer.json()["id"]},
+        headers=headers_for(runtime, latecomer),
+    )
+
+    assert late.status_code == 201, late.text
+    assert await _types(client, runtime, answerer) == ["NEW_REPLY"]
+    assert await _types(client, runtime, opener) == ["NEW_REPLY"]  # of the answer, before
+
+
 async def test_money_coming_in_tells_the_creator(
     client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
 ) -> None:

@@ -88,19 +88,29 @@ async def create(
     if not content.allow_comments:
         raise Forbidden("Comments are turned off for this content.")
     repository = CommentRepository(session)
-    parent_id = await _thread_of(repository, content, data.parent_id) if data.parent_id else None
+    replied_to = await _replied_to(repository, content, data.parent_id) if data.parent_id else None
+    # A reply goes under the top-level comment of its thread.
+    parent_id = (replied_to.parent_id or replied_to.id) if replied_to else None
+    replied_author = replied_to.user_id if replied_to else None
     comment = Comment(content_id=content.id, user_id=author.id, parent_id=parent_id, text=data.text)
     comment.author = author
     await repository.add(comment)
     await repository.count_comments(content.id, +1)
     if parent_id is not None:
         await repository.count_replies(parent_id, +1)
-    await _notify(session, author, content, comment)
+    await _notify(session, author, content, comment, replied_author)
     return comment
 
 
-async def _notify(session: AsyncSession, author: User, content: Content, comment: Comment) -> None:
-    """The creator hears of a comment on their content; a comment's author, of a reply."""
+async def _notify(
+    session: AsyncSession,
+    author: User,
+    content: Content,
+    comment: Comment,
+    replied_author: uuid.UUID | None,
+) -> None:
+    """The creator hears of a comment on their content; the author of the comment
+    replied to, of the reply."""
     who = author.display_name or author.username
     link = f"/content/{content.id}?comment={comment.id}"
     details = {"content_id": str(content.id), "comment_id": str(comment.id)}
@@ -116,15 +126,12 @@ async def _notify(session: AsyncSession, author: User, content: Content, comment
             details=details,
         ),
     )
-    if comment.parent_id is None:
-        return
-    parent = await session.get_one(Comment, comment.parent_id)
-    if parent.user_id is not None and parent.user_id != owner_id:
+    if replied_author is not None and replied_author != owner_id:
         await notifications.emit(
             session,
             notifications.to_user(
                 NotificationType.NEW_REPLY,
-                parent.user_id,
+                replied_author,
                 actor_id=author.id,
                 title=f"{who} replied to your comment",
                 link=link,
@@ -203,17 +210,17 @@ def _check_pinnable(viewer: Viewer, placed: PlacedComment) -> None:
         raise Conflict("Only top-level comments can be pinned.")
 
 
-async def _thread_of(
+async def _replied_to(
     repository: CommentRepository, content: Content, parent_id: uuid.UUID
-) -> uuid.UUID:
-    """The top-level comment a reply to `parent_id` belongs under."""
+) -> Comment:
+    """The live comment on this content that a reply answers."""
     parent = await repository.by_id(parent_id)
     if parent is None or parent.content_id != content.id:
         raise InvalidInput(
             "parent_id must name a comment on this content that is not deleted.",
             loc=("body", "parent_id"),
         )
-    return parent.parent_id or parent.id
+    return parent
 
 
 async def _count(repository: CommentRepository, comment: Comment, delta: int) -> None:
