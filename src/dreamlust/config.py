@@ -113,6 +113,7 @@ class Settings(BaseSettings):
     renewal_seconds: Annotated[float, Field(gt=0)] = 60.0
     notification_delivery_seconds: Annotated[float, Field(gt=0)] = 5.0
     notification_retention_days: Annotated[int, Field(ge=1)] = 90
+    like_notification_window_minutes: Annotated[int, Field(ge=1)] = 60
     renewal_retry_hours: Annotated[float, Field(gt=0)] = 24.0
     renewal_grace_days: Annotated[float, Field(ge=0)] = 3.0
 

@@ -59,8 +59,8 @@ def _without_search_index(tables: set[str]) -> set[str]:
     return tables - index_tables
 
 
-# What revisions 0004 (money) and 0006 (notification events) add.
-_LATER_TABLES = {"creator_tiers", "payment_events", "notification_events"}
+# What revisions 0004 (money), 0006 (notification events) and 0007 (job cursors) add.
+_LATER_TABLES = {"creator_tiers", "payment_events", "notification_events", "job_cursors"}
 
 
 async def test_upgrade_downgrade_upgrade_round_trip(fresh_settings: Settings) -> None:

@@ -77,6 +77,13 @@ async def deliver_notifications(runtime: Runtime) -> None:
         logger.info("delivered %d notification(s)", made)
 
 
+async def tell_likes(runtime: Runtime) -> None:
+    window = timedelta(minutes=runtime.settings.like_notification_window_minutes)
+    read = await notifications.tell_likes(runtime.database, window, utcnow())
+    if read:
+        logger.info("told %d like(s)", read)
+
+
 async def forget_old_notifications(runtime: Runtime) -> None:
     retention = timedelta(days=runtime.settings.notification_retention_days)
     async with runtime.database.transaction() as session:
@@ -91,6 +98,7 @@ def jobs(settings: Settings) -> list[Job]:
         Job("flush-views", settings.view_flush_seconds, flush_views),
         Job("refresh-trending", settings.trending_refresh_seconds, refresh_trending),
         Job("deliver-notifications", settings.notification_delivery_seconds, deliver_notifications),
+        Job("tell-likes", settings.notification_delivery_seconds, tell_likes),
         Job("renew-subscriptions", settings.renewal_seconds, renew_subscriptions),
         Job("forget-idempotency-keys", _HOURLY, forget_idempotency_keys),
         Job("forget-old-notifications", _HOURLY, forget_old_notifications),

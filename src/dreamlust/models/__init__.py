@@ -17,6 +17,7 @@ from dreamlust.models.content import (
 )
 from dreamlust.models.creators import Creator, Follow, creator_categories
 from dreamlust.models.engagement import Comment, Like, View
+from dreamlust.models.jobs import JobCursor
 from dreamlust.models.moderation import AuditLogEntry, Report
 from dreamlust.models.notifications import Notification, NotificationEvent
 from dreamlust.models.playlists import Playlist, PlaylistItem
@@ -35,6 +36,7 @@ __all__ = [
     "EmailToken",
     "Follow",
     "IdempotencyRecord",
+    "JobCursor",
     "Like",
     "MediaAsset",
     "Notification",

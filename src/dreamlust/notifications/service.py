@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -17,7 +17,7 @@ from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.models import Notification, NotificationEvent, User
 from dreamlust.models.enums import Audience, NotificationType
 from dreamlust.moderation import audit
-from dreamlust.notifications import delivery
+from dreamlust.notifications import delivery, likes
 from dreamlust.notifications.repository import (
     NEWEST_FIRST,
     NotificationRepository,
@@ -155,3 +155,15 @@ async def forget_old(session: AsyncSession, retention: timedelta) -> int:
     """The retention job: read notifications, and delivered events, older than
     `retention` are deleted; unread ones stay."""
     return await forget_read_before(session, utcnow() - retention)
+
+
+async def tell_likes(database: Database, window: timedelta, now: datetime) -> int:
+    """The worker's job: the likes made by `now`, batch by batch, into the creators'
+    aggregated like notifications (`notifications.likes`); how many likes were read."""
+    read = 0
+    while True:
+        async with database.transaction() as session:
+            batch = await likes.notify_batch(session, now, window)
+        if batch == 0:
+            return read
+        read += batch
