@@ -50,7 +50,7 @@ def fingerprint(method: str, path: str, body: BaseModel | None) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def required_key(key: str | None) -> str:
+def _required_key(key: str | None) -> str:
     if key is None:
         raise PreconditionRequired(
             "Requests that move money need an Idempotency-Key header (a UUID per operation)."
@@ -68,11 +68,11 @@ async def once(
     request_hash: str,
     keep_hours: int,
     status_code: int,
-    run: Callable[[], Awaitable[BaseModel]],
+    run: Callable[[str], Awaitable[BaseModel]],
 ) -> Response:
-    """Run `run` once for this key and answer its result as JSON, or replay the answer
-    of the request that used the key first."""
-    key = required_key(key)
+    """Run `run` once for this key (given to it, checked) and answer its result as
+    JSON, or replay the answer of the request that used the key first."""
+    key = _required_key(key)
     records = IdempotencyRepository(session)
     now = utcnow()
     while not await records.claim(user_id, key, request_hash, now + timedelta(hours=keep_hours)):
@@ -90,10 +90,9 @@ async def once(
         if record.response_status is None or record.response_body is None:
             raise Conflict("A request with this Idempotency-Key is still in progress.")
         return _json(record.response_body.encode(), record.response_status)
-    result = await run()
-    body = result.model_dump_json().encode()
-    await records.store(user_id, key, status_code, body.decode())
-    return _json(body, status_code)
+    body = (await run(key)).model_dump_json()
+    await records.store(user_id, key, status_code, body)
+    return _json(body.encode(), status_code)
 
 
 def _json(body: bytes, status_code: int) -> Response:

@@ -38,17 +38,25 @@ class Payments:
     settings: Settings
     gateway: PaymentGateway
 
-    def check_amount(self, amount: Decimal, currency: str, *, field: str = "amount") -> None:
-        """Refuse a currency the platform does not take and an amount over the maximum."""
+    def check_amount(
+        self,
+        amount: Decimal,
+        currency: str,
+        *,
+        field: str = "amount",
+        at: tuple[str, ...] = ("body",),
+    ) -> None:
+        """Refuse a currency the platform does not take and an amount over the maximum
+        (`at`: where the request holds them)."""
         if currency not in self.settings.currencies:
             raise InvalidInput(
                 f"{currency} is not accepted; use one of {', '.join(self.settings.currencies)}.",
-                loc=("body", "currency"),
+                loc=(*at, "currency"),
             )
         if amount > self.settings.max_payment_amount:
             raise InvalidInput(
-                f"The amount may be at most {self.settings.max_payment_amount}.",
-                loc=("body", field),
+                f"The {field} may be at most {self.settings.max_payment_amount}.",
+                loc=(*at, field),
             )
 
     def check_method(self, method: str | None) -> str:
@@ -61,8 +69,12 @@ class Payments:
         return method
 
     def fee(self, amount: Decimal) -> Decimal:
-        share = amount * self.settings.platform_fee_bps / Decimal(10_000)
-        return share.quantize(CENT, rounding=ROUND_HALF_UP)
+        return platform_fee(amount, self.settings.platform_fee_bps)
+
+
+def platform_fee(amount: Decimal, bps: int) -> Decimal:
+    """The platform's share of a payment: `bps` basis points, rounded half up to the cent."""
+    return (amount * bps / Decimal(10_000)).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def refund_fee(

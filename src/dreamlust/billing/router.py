@@ -8,9 +8,11 @@ answers 201 with the JSON of its first run, replayed for retries.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Header, Query, Request, Response, status
+from pydantic import BaseModel
 
 from dreamlust.auth.dependencies import Admin, CreatorUser, CurrentUser
 from dreamlust.billing import earnings as earnings_service
@@ -56,10 +58,6 @@ router = api_router(tags=["money"])
 _CREATED: dict[str, Any] = {"status_code": status.HTTP_201_CREATED}
 
 
-def _key_of(request: Request, body: Any) -> str:
-    return idempotency.fingerprint(request.method, request.url.path, body)
-
-
 @router.get("/creators/{handle}/tiers", response_model=list[TierRead])
 async def list_tiers(handle: HandlePath, session: DbSession) -> list[Any]:
     creator = await creators.public_profile(session, handle, None)
@@ -84,17 +82,17 @@ async def subscribe(
     request: Request,
     key: IdempotencyKey = None,
 ) -> Response:
-    async def run() -> Subscribed:
+    async def run(checked_key: str) -> Subscribed:
         creator = await creators.public_profile(session, handle, None)
         subscription, transaction = await subscriptions.subscribe(
-            session, money, user, creator, body, idempotency.required_key(key)
+            session, money, user, creator, body, checked_key
         )
         return Subscribed(
             subscription=SubscriptionRead.model_validate(subscription),
             transaction=TransactionRead.model_validate(transaction),
         )
 
-    return await _once(session, money, user.id, key, _key_of(request, body), run)
+    return await _once(request, session, money, user.id, key, body, run)
 
 
 @router.get("/subscriptions", response_model=Page[SubscriptionRead])
@@ -172,14 +170,12 @@ async def tip(
     request: Request,
     key: IdempotencyKey = None,
 ) -> Response:
-    async def run() -> TransactionRead:
+    async def run(checked_key: str) -> TransactionRead:
         creator = await creators.public_profile(session, handle, None)
-        transaction = await payments.tip(
-            session, money, user, creator, body, idempotency.required_key(key)
-        )
+        transaction = await payments.tip(session, money, user, creator, body, checked_key)
         return TransactionRead.model_validate(transaction)
 
-    return await _once(session, money, user.id, key, _key_of(request, body), run)
+    return await _once(request, session, money, user.id, key, body, run)
 
 
 @router.post("/content/{content_id}/purchase", response_model=PurchaseRead, **_CREATED)
@@ -193,10 +189,10 @@ async def purchase(
     key: IdempotencyKey = None,
     body: PurchaseRequest | None = None,
 ) -> Response:
-    async def run() -> PurchaseRead:
+    async def run(checked_key: str) -> PurchaseRead:
         content = await content_service.viewable(session, content_id, viewer)
         transaction, entitled = await payments.purchase(
-            session, money, user, content, body or PurchaseRequest(), idempotency.required_key(key)
+            session, money, user, content, body or PurchaseRequest(), checked_key
         )
         return PurchaseRead(
             content_id=content.id,
@@ -204,7 +200,7 @@ async def purchase(
             transaction=TransactionRead.model_validate(transaction),
         )
 
-    return await _once(session, money, user.id, key, _key_of(request, body), run)
+    return await _once(request, session, money, user.id, key, body, run)
 
 
 @router.get("/transactions", response_model=Page[TransactionRead])
@@ -237,14 +233,12 @@ async def withdraw(
     request: Request,
     key: IdempotencyKey = None,
 ) -> Response:
-    async def run() -> TransactionRead:
+    async def run(checked_key: str) -> TransactionRead:
         creator = await creators.my_profile(session, user)
-        transaction = await payouts.withdraw(
-            session, money, creator, body, idempotency.required_key(key)
-        )
+        transaction = await payouts.withdraw(session, money, creator, body, checked_key)
         return TransactionRead.model_validate(transaction)
 
-    return await _once(session, money, user.id, key, _key_of(request, body), run)
+    return await _once(request, session, money, user.id, key, body, run)
 
 
 @router.post(
@@ -259,18 +253,18 @@ async def refund(
     key: IdempotencyKey = None,
     body: RefundCreate | None = None,
 ) -> Response:
-    async def run() -> TransactionRead:
+    async def run(checked_key: str) -> TransactionRead:
         entry = await payouts.refund(
             session,
             money,
             admin,
             transaction_id,
             body or RefundCreate(),
-            idempotency.required_key(key),
+            checked_key,
         )
         return TransactionRead.model_validate(entry)
 
-    return await _once(session, money, admin.id, key, _key_of(request, body), run)
+    return await _once(request, session, money, admin.id, key, body, run)
 
 
 @router.post("/webhooks/payments")
@@ -290,18 +284,20 @@ async def payment_webhook(
 
 
 async def _once(
+    request: Request,
     session: DbSession,
     money: PaymentsDep,
     user_id: uuid.UUID,
     key: str | None,
-    request_hash: str,
-    run: Any,
+    body: BaseModel | None,
+    run: Callable[[str], Awaitable[BaseModel]],
 ) -> Response:
+    """Run a money request once per Idempotency-Key (see `billing.idempotency`)."""
     return await idempotency.once(
         session,
         user_id=user_id,
         key=key,
-        request_hash=request_hash,
+        request_hash=idempotency.fingerprint(request.method, request.url.path, body),
         keep_hours=money.settings.idempotency_key_hours,
         status_code=status.HTTP_201_CREATED,
         run=run,

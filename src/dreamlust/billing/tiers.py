@@ -31,17 +31,9 @@ async def offer(
     """Replace the creator's tiers with `offer`."""
     repository = TierRepository(session)
     for index, wanted in enumerate(offer.tiers):
-        if wanted.currency not in payments.settings.currencies:
-            raise InvalidInput(
-                f"{wanted.currency} is not accepted; use one of "
-                f"{', '.join(payments.settings.currencies)}.",
-                loc=("body", "tiers", str(index), "currency"),
-            )
-        if wanted.price > payments.settings.max_payment_amount:
-            raise InvalidInput(
-                f"A price may be at most {payments.settings.max_payment_amount}.",
-                loc=("body", "tiers", str(index), "price"),
-            )
+        payments.check_amount(
+            wanted.price, wanted.currency, field="price", at=("body", "tiers", str(index))
+        )
     await repository.remove_others(creator.id, [wanted.tier.value for wanted in offer.tiers])
     for wanted in offer.tiers:
         values = {

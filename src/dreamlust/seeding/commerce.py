@@ -9,10 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from itertools import accumulate
 from typing import Any
 
+from dreamlust.billing.ledger import platform_fee
 from dreamlust.billing.periods import period_end
 from dreamlust.config import Settings
 from dreamlust.content.entitlements import LEVELS, LIVE_SUBSCRIPTION
@@ -40,7 +41,7 @@ _STATUSES = (
 )
 _STATUS_WEIGHTS = (72, 12, 10, 3, 3)
 _MONTHS_PAID_PER_YEAR = Decimal(10)
-_FEE_BPS = Decimal(Settings.model_fields["platform_fee_bps"].default)
+_FEE_BPS: int = Settings.model_fields["platform_fee_bps"].default
 
 
 @dataclass
@@ -286,7 +287,7 @@ def transaction_row(
         "type": kind,
         "status": status,
         "amount": amount,
-        "fee": (amount * _FEE_BPS / 10_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+        "fee": platform_fee(amount, _FEE_BPS),
         "currency": creator.currency,
         "period_start": period[0] if period else None,
         "period_end": period[1] if period else None,
