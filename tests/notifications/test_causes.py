@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.db import Database
+from dreamlust.kit.clock import utcnow
 from dreamlust.kit.ids import new_id
 from dreamlust.models import Content, Creator, Follow, Notification, NotificationEvent, User
 from dreamlust.models.enums import ContentStatus, SubscriptionStatus, UserRole, UserStatus
@@ -187,7 +188,8 @@ async def test_a_new_upload_reaches_followers_and_subscribers_through_the_worker
         session, preferences={"notifications": {"new_uploads": False}}
     )
     lapsed = await make_account(session)
-    for user in (follower, both, suspended, uninterested):
+    deleted = await make_account(session, deleted_at=utcnow())
+    for user in (follower, both, suspended, uninterested, deleted):
         session.add(Follow(user_id=user.id, creator_id=creator.id))
     for user in (subscriber, both):
         await make_subscription(session, user, creator)
@@ -203,8 +205,10 @@ async def test_a_new_upload_reaches_followers_and_subscribers_through_the_worker
         assert await _received(client, runtime, user) == [("NEW_UPLOAD", "New: Dawn")]
     for user in (stranger, uninterested, lapsed, owner):
         assert await _types(client, runtime, user) == []
-    # A suspended account cannot sign in to look: its rows are counted instead.
-    kept = await session.scalar(select(func.count()).where(Notification.user_id == suspended.id))
+    # Suspended and deleted accounts cannot sign in to look: their rows are counted.
+    kept = await session.scalar(
+        select(func.count()).where(Notification.user_id.in_([suspended.id, deleted.id]))
+    )
     await session.commit()
     assert kept == 0
     assert await notifications.deliver_pending(database) == 0

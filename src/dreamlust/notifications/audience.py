@@ -1,6 +1,7 @@
 """Who receives an event's notifications, as SQL: its audience, less the accounts that
-must not get it (the actor, suspended, banned, inactive or deleted accounts, and those
-who turned this type of notification off in their preferences)."""
+must not get it (the actor, suspended, banned or inactive accounts, and those who turned
+this type of notification off in their preferences; deleted accounts are out of every
+query already, see `kit.soft_delete`)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,6 @@ def recipients(event: NotificationEvent, limit: int) -> Select[Any]:
             _members(event),
             _wants(event),
             User.status == UserStatus.ACTIVE,
-            User.deleted_at.is_(None),
         )
         .order_by(User.id)
         .limit(limit)
