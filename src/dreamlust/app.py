@@ -12,13 +12,14 @@ from dreamlust import __version__, health
 from dreamlust.auth import router as auth_router
 from dreamlust.billing import router as billing_router
 from dreamlust.comments import router as comments_router
-from dreamlust.config import Settings, get_settings
+from dreamlust.config import API_PREFIX, Settings, get_settings
 from dreamlust.content import router as content_router
 from dreamlust.creators import router as creators_router
 from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.gc_tuning import tune_for_serving
 from dreamlust.kit.request_context import RequestIdMiddleware
+from dreamlust.moderation import router as moderation_router
 from dreamlust.notifications import router as notifications_router
 from dreamlust.playlists import router as playlists_router
 from dreamlust.runtime import Runtime
@@ -26,9 +27,6 @@ from dreamlust.taxonomy import router as taxonomy_router
 from dreamlust.users import admin_router as users_admin_router
 from dreamlust.users import router as users_router
 from dreamlust.views import router as views_router
-
-API_PREFIX = "/api/v1"
-
 
 # The routers of the domains, all under `/api/v1`. A request is matched against the
 # routes in order, so the most requested come first; they are included straight into
@@ -47,6 +45,7 @@ DOMAIN_ROUTERS = (
     playlists_router.router,
     billing_router.router,
     notifications_router.router,
+    moderation_router.router,
 )
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+API_PREFIX = "/api/v1"
 _PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
 _MIN_SECRET_LENGTH = 32
 
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     auto_approve_creators: bool = True
     content_review_required: bool = False
+    # Open reports on published content whose weighted score reaches this take it off
+    # every listing until staff decide; None leaves it listed.
+    moderation_auto_hide_score: Annotated[float, Field(gt=0)] | None = None
 
     mail_backend: Literal["file", "smtp"] = "file"
     mail_dir: Path = Path("var/mail")
@@ -81,6 +85,18 @@ class Settings(BaseSettings):
     smtp_use_tls: bool = False
     smtp_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
 
+    media_backend: Literal["local", "s3"] = "local"
+    media_dir: Path = Path("var/media")
+    s3_endpoint_url: Annotated[str, Field(pattern=r"^https?://[^/?#\s]+/?$")] | None = None
+    s3_bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = (
+        "dreamlust-media"
+    )
+    s3_region: Annotated[str, Field(pattern=r"^[a-z0-9-]{1,32}$")] = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    # SigV4 presigned URLs live at most 7 days.
+    s3_presign_seconds: Annotated[int, Field(ge=10, le=604_800)] = 300
+
     rate_limits_enabled: bool = True
     rate_limit_login_per_account: str = "5/minute"
     rate_limit_login_per_address: str = "20/minute"
@@ -88,6 +104,7 @@ class Settings(BaseSettings):
     rate_limit_password_reset: str = "5/hour"  # noqa: S105 (a rate, not a secret)
     rate_limit_verification_resend: str = "3/hour"
     rate_limit_comment: str = "10/minute"
+    rate_limit_report: str = "10/hour"
     trusted_proxies: list[str] = []
 
     worker_schedule_seconds: Annotated[float, Field(gt=0)] = 15.0
@@ -114,6 +131,7 @@ class Settings(BaseSettings):
     notification_delivery_seconds: Annotated[float, Field(gt=0)] = 5.0
     notification_retention_days: Annotated[int, Field(ge=1)] = 90
     like_notification_window_minutes: Annotated[int, Field(ge=1)] = 60
+    notification_heartbeat_seconds: Annotated[float, Field(gt=0)] = 15.0
     renewal_retry_hours: Annotated[float, Field(gt=0)] = 24.0
     renewal_grace_days: Annotated[float, Field(ge=0)] = 3.0
 
@@ -137,6 +155,15 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"DREAMLUST_SECRET_KEY must be set to a random value of at least "
                 f"{_MIN_SECRET_LENGTH} characters when DREAMLUST_ENV={self.env.value}"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _s3_credentials_in_pairs(self) -> Settings:
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError(
+                "DREAMLUST_S3_ACCESS_KEY_ID and DREAMLUST_S3_SECRET_ACCESS_KEY are set together "
+                "(or neither, to use the environment's credentials)"
             )
         return self
 

@@ -37,6 +37,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from dreamlust.config import Settings
 from dreamlust.kit import soft_delete
+from dreamlust.kit.after_commit import run_jobs, take_jobs
 
 _IMMEDIATE = "sqlite_begin_immediate"
 _WRITE_ISOLATION = "READ COMMITTED"
@@ -88,16 +89,20 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
 
 class Database:
-    """The engine plus two session factories: one for reads, one for writes."""
+    """The engine plus two session factories: one for reads, one for writes. `info` is
+    copied into each new session's `info`: what the process lends its sessions."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.info: dict[str, Any] = {}
         self.engine = create_engine(settings, autocommit=True)
         writes = self.engine.execution_options(**{_IMMEDIATE: True})
         if not settings.is_sqlite:
             writes = self.engine.execution_options(isolation_level=_WRITE_ISOLATION)
-        self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._write_sessions = async_sessionmaker(writes, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info=self.info
+        )
+        self._write_sessions = async_sessionmaker(writes, expire_on_commit=False, info=self.info)
 
     @property
     def is_sqlite(self) -> bool:
@@ -109,9 +114,12 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """A session whose work is committed when the block ends without error."""
-        async with self.session(write=write) as session, session.begin():
-            yield session
+        """A session whose work is committed when the block ends without error; the side
+        effects queued with `after_commit` then run."""
+        async with self.session(write=write) as session:
+            async with session.begin():
+                yield session
+            await run_jobs(take_jobs(session))
 
     async def dispose(self) -> None:
         await self.engine.dispose()

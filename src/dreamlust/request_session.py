@@ -22,7 +22,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTasks
 
-from dreamlust.kit.after_commit import Job, run_job, take_jobs
+from dreamlust.kit.after_commit import Job, run_jobs, take_jobs
 from dreamlust.runtime import runtime_of
 
 _SCOPE_KEY = "dreamlust.session"
@@ -58,7 +58,8 @@ class SessionRoute(APIRoute):
             async with database.transaction() as session:
                 request.scope[_SCOPE_KEY] = session
                 response = await handler(request)
-            _run_after_response(response, take_jobs(session))
+                jobs = take_jobs(session)  # run after the response, once committed
+            _run_after_response(response, jobs)
             return response
 
         return in_session
@@ -75,6 +76,5 @@ def _run_after_response(response: Response, jobs: list[Job]) -> None:
     tasks = BackgroundTasks()
     if response.background is not None:
         tasks.add_task(response.background)
-    for job in jobs:
-        tasks.add_task(run_job, job)
+    tasks.add_task(run_jobs, jobs)
     response.background = tasks

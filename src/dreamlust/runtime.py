@@ -15,6 +15,9 @@ from dreamlust.db import Database
 from dreamlust.kit.pagination import CursorCodec, Paginator
 from dreamlust.kit.rate_limit import RateLimiter
 from dreamlust.mail import Mailer, create_mailer
+from dreamlust.notifications.live import LiveFeed
+from dreamlust.notifications.outlets import Outlets
+from dreamlust.notifications.unsubscribe import UnsubscribeTokens
 
 
 @dataclass
@@ -27,24 +30,39 @@ class Runtime:
     access_tokens: AccessTokens
     mailer: Mailer
     payments: PaymentGateway
+    live: LiveFeed
+    unsubscribe_tokens: UnsubscribeTokens
 
     @classmethod
     def start(cls, settings: Settings, *, database: Database | None = None) -> Runtime:
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        database = database or Database(settings)
+        mailer = create_mailer(settings)
+        live = LiveFeed(redis)
+        unsubscribe_tokens = UnsubscribeTokens(settings.signing_key())
+        Outlets(
+            mailer=mailer,
+            feed=live,
+            unsubscribe=unsubscribe_tokens,
+            public_url=settings.public_url,
+        ).lend_to(database)
         return cls(
             settings=settings,
-            database=database or Database(settings),
+            database=database,
             redis=redis,
             paginator=Paginator(CursorCodec(settings.signing_key())),
             rate_limiter=RateLimiter(settings, redis=redis),
             access_tokens=AccessTokens(
                 settings.signing_key(), timedelta(minutes=settings.access_token_minutes)
             ),
-            mailer=create_mailer(settings),
+            mailer=mailer,
             payments=SandboxGateway(),
+            live=live,
+            unsubscribe_tokens=unsubscribe_tokens,
         )
 
     async def close(self) -> None:
+        await self.live.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()

@@ -112,7 +112,7 @@ CASES = [
     Case(
         "PATCH",
         "/users/me/preferences",
-        {"theme": "dark", "notifications": {"likes": False}},
+        {"theme": "dark", "notifications": {"likes": "off"}},
         expected={"anonymous": 401, "user": 200, "other": 200, "moderator": 200, "admin": 200},
     ),
     Case(

@@ -27,6 +27,7 @@ from dreamlust.runtime import Runtime
 from tests.counters import test_recount
 from tests.fixtures.accounts import headers_for, make_account
 from tests.fixtures.factories import make_content, make_creator
+from tests.fixtures.runtimes import own_runtime
 from tests.fixtures.serving import served
 
 API = "/api/v1"
@@ -45,12 +46,13 @@ class App:
 
 
 @pytest.fixture
-async def app(settings: Settings, database: Database) -> AsyncIterator[App]:
+async def app(settings: Settings) -> AsyncIterator[App]:
     """The application with a comment rate far above what the workload posts; the rest
     of its settings, and the database, are the suite's."""
-    own_settings = settings.model_copy(update={"rate_limit_comment": "100000/minute"})
-    runtime = Runtime.start(own_settings, database=database)
-    async with served(create_app(own_settings, runtime=runtime)) as client:
+    async with (
+        own_runtime(settings, rate_limit_comment="100000/minute") as runtime,
+        served(create_app(runtime.settings, runtime=runtime)) as client,
+    ):
         yield App(client, runtime)
 
 

@@ -17,6 +17,7 @@ from dreamlust.models import (
     Creator,
     Follow,
     Like,
+    ModerationCase,
     Playlist,
     PlaylistItem,
     Report,
@@ -161,17 +162,22 @@ async def test_enum_columns_refuse_unknown_values(session: AsyncSession) -> None
 async def test_one_open_report_per_reporter_and_target(session: AsyncSession) -> None:
     reporter = await make_user(session)
     target = uuid.uuid4()
+    case = ModerationCase(target_type=ReportTargetType.CONTENT, target_id=target)
+    session.add(case)
+    await session.flush()
 
     def report() -> Report:
         return Report(
+            case_id=case_id,
             reporter_id=reporter_id,
             target_type=ReportTargetType.CONTENT,
             target_id=target,
             type=ReportType.SPAM,
             reason="spam",
+            weight=20,
         )
 
-    reporter_id = reporter.id
+    reporter_id, case_id = reporter.id, case.id
     first = report()
     session.add(first)
     await session.commit()
@@ -186,6 +192,20 @@ async def test_one_open_report_per_reporter_and_target(session: AsyncSession) ->
     await session.commit()
     session.add(report())
     await session.commit()
+
+
+async def test_one_open_moderation_case_per_target(session: AsyncSession) -> None:
+    target = uuid.uuid4()
+
+    def case(status: ReportStatus = ReportStatus.PENDING) -> ModerationCase:
+        return ModerationCase(target_type=ReportTargetType.USER, target_id=target, status=status)
+
+    session.add_all([case(ReportStatus.DISMISSED), case(ReportStatus.ACTION_TAKEN), case()])
+    await session.commit()
+    session.add(case(ReportStatus.UNDER_REVIEW))
+    with pytest.raises(IntegrityError):
+        await session.flush()
+    await session.rollback()
 
 
 async def _count(session: AsyncSession, model: type[object]) -> int:

@@ -1,11 +1,15 @@
 """The migration history builds the whole model, tears it down, and agrees with the models;
-the search revision indexes the content that is already there, and the money revision
-moves the creators' tier prices into tiers (and back)."""
+the search revision indexes the content that is already there, the money revision moves
+the creators' tier prices into tiers (and back), the moderation revision groups the
+reports already there into cases, and the delivery revision turns notification switches
+into delivery settings (and back)."""
 
+import uuid
 import warnings
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -23,6 +27,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dreamlust import migrate
 from dreamlust.config import Settings
@@ -59,8 +64,16 @@ def _without_search_index(tables: set[str]) -> set[str]:
     return tables - index_tables
 
 
-# What revisions 0004 (money), 0006 (notification events) and 0007 (job cursors) add.
-_LATER_TABLES = {"creator_tiers", "payment_events", "notification_events", "job_cursors"}
+# What revisions 0004 (money), 0006 (notification events), 0007 (job cursors) and 0008
+# (moderation cases) add.
+_LATER_TABLES = {
+    "creator_tiers",
+    "payment_events",
+    "notification_events",
+    "job_cursors",
+    "moderation_cases",
+    "reporter_records",
+}
 
 
 async def test_upgrade_downgrade_upgrade_round_trip(fresh_settings: Settings) -> None:
@@ -258,3 +271,151 @@ async def test_the_money_revision_moves_tier_prices_into_tiers_and_back(
         assert [Decimal(str(price)) for price in prices] == [Decimal("4.99"), Decimal("20.00")]
     finally:
         await engine.dispose()
+
+
+_REPORTS = table(
+    "reports",
+    column("id", Uuid),
+    column("reporter_id", Uuid),
+    column("target_type", String),
+    column("target_id", Uuid),
+    column("type", String),
+    column("reason", String),
+    column("status", String),
+    column("action", String),
+)
+_CASES = table(
+    "moderation_cases",
+    column("id", Uuid),
+    column("target_id", Uuid),
+    column("status", String),
+    column("report_count", Integer),
+    column("score", Integer),
+)
+_CASE_OF_REPORTS = table(
+    "reports", column("id", Uuid), column("case_id", Uuid), column("status", String)
+)
+_RECORDS = table(
+    "reporter_records",
+    column("user_id", Uuid),
+    column("closed_reports", Integer),
+    column("upheld_reports", Integer),
+)
+
+
+async def test_the_moderation_revision_groups_existing_reports_into_cases(
+    fresh_settings: Settings,
+) -> None:
+    await migrate.upgrade(fresh_settings, "0007")
+    first, second = new_id(), new_id()
+    hot, cold = uuid.uuid4(), uuid.uuid4()
+    reports = {name: new_id() for name in ("pending", "reviewed", "dismissed", "resolved")}
+    engine = create_engine(fresh_settings)
+    try:
+        async with engine.begin() as connection:
+            for user_id, name in ((first, "first"), (second, "second")):
+                await connection.execute(
+                    insert(_USERS).values(
+                        id=user_id,
+                        email=f"{name}@example.com",
+                        username=name,
+                        password_hash="x",
+                        role="USER",
+                        status="ACTIVE",
+                        preferences={},
+                    )
+                )
+            for name, reporter, target, status, action in (
+                ("pending", first, hot, "PENDING", None),
+                ("reviewed", second, hot, "UNDER_REVIEW", None),
+                ("dismissed", first, hot, "DISMISSED", "NONE"),
+                ("resolved", second, cold, "RESOLVED", "NONE"),
+            ):
+                await connection.execute(
+                    insert(_REPORTS).values(
+                        id=reports[name],
+                        reporter_id=reporter,
+                        target_type="USER",
+                        target_id=target,
+                        type="SPAM",
+                        reason="spam",
+                        status=status,
+                        action=action,
+                    )
+                )
+
+        await migrate.upgrade(fresh_settings)
+        async with engine.connect() as connection:
+            cases = {row.id: row for row in await connection.execute(select(_CASES))}
+            assigned = {
+                row.id: (row.case_id, row.status)
+                for row in await connection.execute(select(_CASE_OF_REPORTS))
+            }
+            records = set((await connection.execute(select(_RECORDS))).all())
+
+        open_case, _ = assigned[reports["pending"]]
+        assert assigned[reports["reviewed"]] == (open_case, "UNDER_REVIEW")
+        assert assigned[reports["pending"]] == (open_case, "UNDER_REVIEW")
+        assert (cases[open_case].target_id, cases[open_case].status) == (hot, "UNDER_REVIEW")
+        assert (cases[open_case].report_count, cases[open_case].score) == (2, 40)
+        closed = {cases[assigned[reports[name]][0]].status for name in ("dismissed", "resolved")}
+        assert closed == {"DISMISSED", "RESOLVED"}
+        assert len(cases) == 3
+        assert records == {(first, 1, 0), (second, 1, 1)}
+
+        await migrate.downgrade(fresh_settings, "0007")
+        async with engine.connect() as connection:
+            kept = set(await connection.scalars(select(_REPORTS.c.id)))
+        assert kept == set(reports.values())
+    finally:
+        await engine.dispose()
+
+
+async def test_the_delivery_revision_turns_notification_switches_into_deliveries_and_back(
+    fresh_settings: Settings,
+) -> None:
+    await migrate.upgrade(fresh_settings, "0008")
+    switches = {"email": False, "push": True, "likes": False, "payments": True}
+    engine = create_engine(fresh_settings)
+    try:
+        async with engine.begin() as connection:
+            for name, preferences in (
+                ("switched", {"theme": "dark", "notifications": switches}),
+                ("untouched", {}),
+            ):
+                await connection.execute(
+                    insert(_USERS).values(
+                        id=new_id(),
+                        email=f"{name}@example.com",
+                        username=name,
+                        password_hash="x",
+                        role="USER",
+                        status="ACTIVE",
+                        preferences=preferences,
+                    )
+                )
+
+        await migrate.upgrade(fresh_settings)
+        assert await _preferences(engine) == {
+            "switched": {
+                "theme": "dark",
+                "notifications": {"email": False, "likes": "off", "payments": "both"},
+            },
+            "untouched": {},
+        }
+
+        await migrate.downgrade(fresh_settings, "0008")
+        after = await _preferences(engine)
+        assert after["switched"]["notifications"] == {
+            "email": False,
+            "likes": False,
+            "payments": True,
+        }
+    finally:
+        await engine.dispose()
+
+
+async def _preferences(engine: AsyncEngine) -> dict[str, Any]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(_USERS.c.username, _USERS.c.preferences))
+        return {row.username: row.preferences for row in rows}

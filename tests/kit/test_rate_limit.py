@@ -5,7 +5,6 @@ a key prefix of its own.
 """
 
 import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,7 +13,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from dreamlust.dependencies import ClientAddress, RateLimiterDep
 from dreamlust.errors import (
@@ -25,9 +23,9 @@ from dreamlust.errors import (
 )
 from dreamlust.kit.rate_limit import Limit, RateLimiter
 from dreamlust.runtime import Runtime
-from tests.conftest import IN_CI, make_settings
+from tests.conftest import make_settings
+from tests.fixtures.redis import available_redis_url, connect_redis
 
-TEST_REDIS_URL = os.environ.get("DREAMLUST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 UNUSED_DATABASE = "sqlite+aiosqlite:///unused.db"
 TWICE_A_SECOND = "2/second"
 TINY_RATES = {
@@ -36,23 +34,9 @@ TINY_RATES = {
 }
 
 
-async def _test_redis() -> Redis:
-    """A client of the test Redis server; without one the test is skipped (failed in CI)."""
-    redis = Redis.from_url(TEST_REDIS_URL)
-    try:
-        await redis.ping()
-    except (RedisError, OSError) as exc:
-        await redis.aclose()
-        if IN_CI:
-            pytest.fail(f"CI requires Redis at {TEST_REDIS_URL}: {exc}")
-        pytest.skip(f"Redis NOT TESTED: no server at {TEST_REDIS_URL}: {exc}")
-    return redis
-
-
 @pytest.fixture
 async def redis_url() -> str:
-    await (await _test_redis()).aclose()
-    return TEST_REDIS_URL
+    return await available_redis_url()
 
 
 @dataclass
@@ -72,7 +56,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "memory":
         yield Store(redis=None, key_prefix="unused")
         return
-    redis = await _test_redis()
+    redis = await connect_redis()
     store = Store(redis=redis, key_prefix=f"dreamlust-test:rl:{uuid.uuid4().hex}")
     yield store
     await store.limiter().reset()

@@ -185,7 +185,7 @@ async def test_a_new_upload_reaches_followers_and_subscribers_through_the_worker
     follower, subscriber, both, stranger = [await make_account(session) for _ in range(4)]
     suspended = await make_account(session, status=UserStatus.SUSPENDED)
     uninterested = await make_account(
-        session, preferences={"notifications": {"new_uploads": False}}
+        session, preferences={"notifications": {"new_uploads": "off"}}
     )
     lapsed = await make_account(session)
     deleted = await make_account(session, deleted_at=utcnow())

@@ -109,7 +109,7 @@ async def test_a_creator_who_turned_likes_off_hears_nothing(
     client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime, database: Database
 ) -> None:
     creator, owner = await paid_creator(session)
-    owner.preferences = {"notifications": {"likes": False}}
+    owner.preferences = {"notifications": {"likes": "off"}}
     item = await make_content(session, creator)
     fan = await make_account(session)
     await session.commit()

@@ -21,8 +21,11 @@ from dreamlust.models import (
     Creator,
     Follow,
     Like,
+    ModerationCase,
     Playlist,
     PlaylistItem,
+    Report,
+    ReporterRecord,
     Subscription,
     Tag,
     Transaction,
@@ -34,6 +37,7 @@ from dreamlust.models.enums import (
     ContentStatus,
     ContentType,
     CreatorStatus,
+    ReportStatus,
     SubscriptionStatus,
     TransactionType,
     UserRole,
@@ -64,6 +68,8 @@ MAIN_TABLES = {
     "transactions",
     "notifications",
     "reports",
+    "moderation_cases",
+    "reporter_records",
     "creator_tiers",
 }
 
@@ -211,6 +217,45 @@ async def test_the_demo_content_is_varied_and_plausible(
     roles = {user.username: user.role for user in users}
     assert roles["admin"] is UserRole.ADMIN
     assert UserRole.MODERATOR in roles.values()
+
+
+async def test_the_demo_reports_add_up_to_their_cases_and_reporters_records(
+    settings: Settings, database: Database
+) -> None:
+    await seed_database(settings, scale=1, random_seed=7)
+
+    async with database.transaction(write=False) as session:
+        cases = list(await session.scalars(select(ModerationCase)))
+        reports = list(await session.scalars(select(Report)))
+        records = {
+            record.user_id: (record.closed_reports, record.upheld_reports)
+            for record in await session.scalars(select(ReporterRecord))
+        }
+
+    of_case: dict[uuid.UUID, list[Report]] = {case.id: [] for case in cases}
+    for report in reports:
+        of_case[report.case_id].append(report)
+    for case in cases:
+        mine = of_case[case.id]
+        assert case.report_count == len(mine) == len({r.reporter_id for r in mine})
+        assert case.score == sum(report.weight for report in mine)
+        assert {report.status for report in mine} == {case.status}
+        assert all(report.snapshot and report.snapshot["author_id"] for report in mine)
+        assert all(report.snapshot["author_id"] != str(report.reporter_id) for report in mine)
+    open_targets = [case.target_id for case in cases if case.closed_at is None]
+    assert len(open_targets) == len(set(open_targets))
+    assert {case.status for case in cases} == {
+        ReportStatus.PENDING,
+        ReportStatus.UNDER_REVIEW,
+        ReportStatus.RESOLVED,
+        ReportStatus.DISMISSED,
+    }
+    closed = [report for report in reports if report.resolved_at is not None]
+    expected: dict[uuid.UUID | None, tuple[int, int]] = {}
+    for report in closed:
+        done, upheld = expected.get(report.reporter_id, (0, 0))
+        expected[report.reporter_id] = (done + 1, upheld + (report.status is ReportStatus.RESOLVED))
+    assert records == expected
 
 
 async def test_the_demo_ledger_follows_the_rules_of_money(

@@ -158,7 +158,18 @@ async def test_preferences_start_from_safe_defaults(
     assert preferences["nsfw_policy"] == "hide"
     assert preferences["theme"] == "system"
     assert preferences["language"] == "en"
-    assert all(preferences["notifications"].values())
+    assert preferences["notifications"] == {
+        "email": True,
+        "new_follower": "in_app",
+        "new_subscriber": "both",
+        "comments": "in_app",
+        "likes": "in_app",
+        "new_uploads": "in_app",
+        "payments": "both",
+        "reviews": "both",
+        "reports": "in_app",
+        "announcements": "in_app",
+    }
 
 
 async def test_a_preferences_patch_changes_only_what_is_sent_and_merges_notifications(
@@ -175,7 +186,7 @@ async def test_a_preferences_patch_changes_only_what_is_sent_and_merges_notifica
     assert first.status_code == 200, first.text
     second = await client.patch(
         PREFERENCES,
-        json={"nsfw_policy": "blur", "notifications": {"likes": False}},
+        json={"nsfw_policy": "blur", "notifications": {"likes": "off", "payments": "email"}},
         headers=headers,
     )
     assert second.status_code == 200, second.text
@@ -186,9 +197,9 @@ async def test_a_preferences_patch_changes_only_what_is_sent_and_merges_notifica
     assert preferences["language"] == "en"
     notifications = preferences["notifications"]
     assert notifications["email"] is False
-    assert notifications["likes"] is False
-    assert notifications["push"] is True
-    assert notifications["payments"] is True
+    assert notifications["likes"] == "off"
+    assert notifications["payments"] == "email"
+    assert notifications["comments"] == "in_app"
     assert second.json() == preferences
 
 
@@ -198,6 +209,8 @@ async def test_a_preferences_patch_changes_only_what_is_sent_and_merges_notifica
         ({"colour": "red"}, ["body", "colour"]),
         ({"notifications": {"carrier_pigeon": True}}, ["body", "notifications", "carrier_pigeon"]),
         ({"nsfw_policy": "sometimes"}, ["body", "nsfw_policy"]),
+        ({"notifications": {"likes": "email"}}, ["body", "notifications", "likes"]),
+        ({"notifications": {"payments": True}}, ["body", "notifications", "payments"]),
         ({"theme": "neon"}, ["body", "theme"]),
         ({"language": "English please"}, ["body", "language"]),
     ],

@@ -4,7 +4,6 @@ of its own and is skipped without a Redis server (failed in CI)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -13,8 +12,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,10 +21,9 @@ from dreamlust.db import Database
 from dreamlust.models import View
 from dreamlust.runtime import Runtime
 from dreamlust.views import service
-from tests.conftest import IN_CI
+from tests.fixtures.redis import available_redis_url
+from tests.fixtures.runtimes import own_runtime
 from tests.fixtures.serving import served
-
-TEST_REDIS_URL = os.environ.get("DREAMLUST_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @dataclass
@@ -58,21 +54,6 @@ class ViewsApp:
 
 
 MakeViewsApp = Callable[..., Awaitable[ViewsApp]]
-# Settings that shape the engine: the application then gets an engine of its own.
-_ENGINE_SETTINGS = frozenset({"sqlite_busy_timeout_ms", "db_pool_size", "db_max_overflow"})
-
-
-async def _test_redis_url() -> str:
-    redis = Redis.from_url(TEST_REDIS_URL)
-    try:
-        await redis.ping()
-    except (RedisError, OSError) as exc:
-        if IN_CI:
-            pytest.fail(f"CI requires Redis at {TEST_REDIS_URL}: {exc}")
-        pytest.skip(f"Redis NOT TESTED: no server at {TEST_REDIS_URL}: {exc}")
-    finally:
-        await redis.aclose()
-    return TEST_REDIS_URL
 
 
 @pytest.fixture(params=["direct", "redis"])
@@ -90,16 +71,11 @@ async def make_views_app(
         async def make(**overrides: object) -> ViewsApp:
             if path == "redis":
                 overrides = {
-                    "redis_url": await _test_redis_url(),
+                    "redis_url": await available_redis_url(),
                     "view_buffer_prefix": f"dreamlust-test:views:{uuid.uuid4().hex}",
                     **overrides,
                 }
-            own_settings = settings.model_copy(update=overrides)
-            own_database = database
-            if overrides.keys() & _ENGINE_SETTINGS:
-                own_database = Database(own_settings)
-                stack.push_async_callback(own_database.dispose)
-            runtime = Runtime.start(own_settings, database=own_database)
+            runtime = await stack.enter_async_context(own_runtime(settings, **overrides))
             if runtime.redis is not None:
                 stack.push_async_callback(_forget_buffer, runtime)
             app = create_app(runtime.settings, runtime=runtime)
@@ -110,12 +86,11 @@ async def make_views_app(
 
 
 async def _forget_buffer(runtime: Runtime) -> None:
-    """Delete the test's keys and close its Redis client (the database is shared)."""
+    """Delete the test's keys (the Redis server is shared)."""
     assert runtime.redis is not None
     prefix = runtime.settings.view_buffer_prefix
     async for key in runtime.redis.scan_iter(match=f"{prefix}:*"):
         await runtime.redis.delete(key)
-    await runtime.redis.aclose()
 
 
 @pytest.fixture

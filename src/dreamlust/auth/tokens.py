@@ -25,6 +25,7 @@ class AccessClaims:
     user_id: uuid.UUID
     role: UserRole
     issued_at: datetime
+    expires_at: datetime
     token_id: str
 
 
@@ -61,6 +62,7 @@ class AccessTokens:
                 user_id=uuid.UUID(claims["sub"]),
                 role=UserRole(claims["role"]),
                 issued_at=datetime.fromtimestamp(claims["iat"], tz=utcnow().tzinfo),
+                expires_at=datetime.fromtimestamp(claims["exp"], tz=utcnow().tzinfo),
                 token_id=str(claims["jti"]),
             )
         except (jwt.InvalidTokenError, ValueError, KeyError) as exc:

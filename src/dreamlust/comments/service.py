@@ -82,6 +82,11 @@ async def locate(
     return PlacedComment(comment, content)
 
 
+async def for_moderation(session: AsyncSession, comment_id: uuid.UUID) -> Comment | None:
+    """The comment, deleted or not, for a moderation decision."""
+    return await CommentRepository(session).by_id(comment_id, include_deleted=True)
+
+
 async def create(
     session: AsyncSession, author: User, content: Content, data: CommentCreate
 ) -> Comment:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
 from dreamlust.content import search_index
-from dreamlust.content.repository import ContentRepository
+from dreamlust.content.repository import READ_OPTIONS, ContentRepository
 from dreamlust.content.schemas import (
     REQUIRED_TO_PUBLISH,
     ContentCreate,
@@ -159,7 +159,9 @@ async def review(
 ) -> Content:
     if content.status is not ContentStatus.PENDING_REVIEW:
         raise Conflict("Only content pending review can be reviewed.")
-    if decision == "approve":
+    if decision == "approve" and content.published_at is not None:
+        await _back_live(session, content)  # held by reports after it was live
+    elif decision == "approve":
         await _go_live(session, content, utcnow())
     else:
         content.status = ContentStatus.REJECTED
@@ -186,6 +188,59 @@ async def review(
         details={"reason": reason} if reason else None,
     )
     return content
+
+
+async def for_moderation(session: AsyncSession, content_id: uuid.UUID) -> Content | None:
+    """The item whatever its status, deleted or not, for a moderation decision."""
+    return await ContentRepository(session).get(
+        content_id, include_deleted=True, options=READ_OPTIONS
+    )
+
+
+async def hold_for_review(session: AsyncSession, content: Content) -> bool:
+    """Published content leaves every listing, pending staff review (reports piled up on
+    it), keeping its publish time; False when it is not published."""
+    if content.status is not ContentStatus.PUBLISHED:
+        return False
+    content.status = ContentStatus.PENDING_REVIEW
+    await session.flush()
+    if content.deleted_at is None:
+        await _change_content_count(session, content.creator_id, -1)
+    return True
+
+
+async def release_hold(session: AsyncSession, content: Content) -> bool:
+    """Content held for review after it was published goes back as it was: published at
+    its first publish time, and announced to nobody again. False when it is no longer
+    held (staff reviewed it meanwhile)."""
+    if content.status is not ContentStatus.PENDING_REVIEW or content.published_at is None:
+        return False
+    await _back_live(session, content)
+    await session.flush()
+    return True
+
+
+async def take_down(session: AsyncSession, staff: User, content: Content) -> None:
+    """Moderation hides the item for good (REJECTED): out of every listing and out of its
+    creator's count; the creator is told."""
+    if content.status is ContentStatus.REJECTED:
+        raise Conflict("The content is already hidden.")
+    counted = content.status is ContentStatus.PUBLISHED and content.deleted_at is None
+    content.status = ContentStatus.REJECTED
+    await session.flush()
+    if counted:
+        await _change_content_count(session, content.creator_id, -1)
+    await notifications.emit(
+        session,
+        notifications.to_user(
+            NotificationType.CONTENT_REJECTED,
+            content.creator.user_id,
+            actor_id=staff.id,
+            title=f"{content.title} was taken down by moderation",
+            link=f"/content/{content.id}",
+            details={"content_id": str(content.id)},
+        ),
+    )
 
 
 async def delete_content(session: AsyncSession, content: Content) -> None:
@@ -221,6 +276,14 @@ async def _go_live(session: AsyncSession, content: Content, now: datetime) -> No
     content.published_at = now
     await _change_content_count(session, content.creator_id, +1)
     await _announce_upload(session, content.id, content.creator_id, content.title)
+
+
+async def _back_live(session: AsyncSession, content: Content) -> None:
+    """Content that was published once is again, as it was: no new publish time, no
+    announcement (its followers heard of it the first time)."""
+    content.status = ContentStatus.PUBLISHED
+    if content.deleted_at is None:
+        await _change_content_count(session, content.creator_id, +1)
 
 
 async def _announce_upload(

@@ -12,13 +12,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, false, or_, select, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.functions import FunctionElement
 
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.likely import likely
 from dreamlust.kit.types import UTCDateTime
 from dreamlust.models import Content, Creator, User
 from dreamlust.models.enums import ContentStatus, CreatorStatus, UserRole
@@ -61,30 +59,6 @@ class Viewer:
         return self.nsfw_policy is NsfwPolicy.BLUR
 
 
-class _Likely(FunctionElement[bool]):
-    """A condition that holds for nearly every row: `likely(…)` on SQLite, as it is elsewhere.
-
-    SQLite plans without statistics and takes any range for a selective one: told nothing,
-    it would read the most viewed content through the index of the newest and sort it,
-    because the publish time of published content (a range) has nearly always passed.
-    Untyped on purpose: a Boolean would be sent as `likely(…) = 1`, which no index serves.
-    """
-
-    inherit_cache = True
-
-
-@compiles(_Likely)
-def _as_it_is(element: _Likely, compiler: Any, **kw: Any) -> str:
-    [condition] = list(element.clauses)
-    return str(compiler.process(condition, **kw))
-
-
-@compiles(_Likely, "sqlite")
-def _likely_on_sqlite(element: _Likely, compiler: Any, **kw: Any) -> str:
-    [condition] = list(element.clauses)
-    return f"likely({compiler.process(condition, **kw)})"
-
-
 def approved_creators() -> ColumnElement[bool]:
     """The item's creator is approved: a correlated EXISTS, not `creator_id IN (…)`, which
     SQLite would read creator by creator through the per-creator index and then sort."""
@@ -117,7 +91,10 @@ def listed(viewer: Viewer, now: Moment) -> ColumnElement[bool]:
     conditions = [
         Content.status == ContentStatus.PUBLISHED,
         Content.is_public.is_(True),
-        _Likely(Content.published_at <= now),
+        # Told nothing, SQLite would read the most viewed content through the index of
+        # the newest and sort it: the publish time of published content has nearly
+        # always passed.
+        likely(Content.published_at <= now),
         approved_creators(),
     ]
     if viewer.nsfw_policy is NsfwPolicy.HIDE:

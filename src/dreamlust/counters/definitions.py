@@ -12,7 +12,10 @@ the tally should hold zero. The definitions are those the live code maintains:
 - views, comments, replies and playlist items are counted as the seeding builds them:
   every view row, live comments (replies included), live replies, every playlist item;
 - `creators.subscriber_count` counts live subscriptions, ACTIVE or CANCELED (paid and
-  not renewing), as `billing.subscriptions` moves it.
+  not renewing), as `billing.subscriptions` moves it;
+- a moderation case counts its reports and sums their weights (`moderation.reports`), and
+  a reporter's record counts their closed reports and those upheld
+  (`moderation.track_record`).
 
 `comments.like_count` and `content.share_count` have no source rows to count, so they
 are not recounted.
@@ -34,14 +37,18 @@ from dreamlust.models import (
     Creator,
     Follow,
     Like,
+    ModerationCase,
     Playlist,
     PlaylistItem,
+    Report,
+    ReporterRecord,
     Subscription,
     Tag,
     View,
     content_tags,
 )
 from dreamlust.models.enums import ContentStatus
+from dreamlust.moderation.track_record import CLOSED, UPHELD
 
 Tally = Select[uuid.UUID, int]
 
@@ -56,6 +63,12 @@ class Counter:
     @property
     def owner(self) -> type[Any]:
         return self.column.property.parent.class_
+
+    @property
+    def owner_key(self) -> str:
+        """The attribute of the owner's primary key."""
+        [key] = self.owner.__mapper__.primary_key
+        return str(key.key)
 
     @property
     def name(self) -> str:
@@ -114,4 +127,15 @@ COUNTERS: tuple[Counter, ...] = (
     ),
     Counter(Playlist.item_count, _count_by(PlaylistItem.playlist_id)),
     Counter(Tag.usage_count, _tag_usage()),
+    Counter(ModerationCase.report_count, _count_by(Report.case_id)),
+    Counter(
+        ModerationCase.score,
+        select(Report.case_id, cast(func.sum(Report.weight), BigInteger)).group_by(Report.case_id),
+    ),
+    Counter(
+        ReporterRecord.closed_reports, _count_by(Report.reporter_id, Report.status.in_(CLOSED))
+    ),
+    Counter(
+        ReporterRecord.upheld_reports, _count_by(Report.reporter_id, Report.status.in_(UPHELD))
+    ),
 )

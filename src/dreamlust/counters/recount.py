@@ -86,15 +86,16 @@ async def run(settings: Settings, *, check_only: bool) -> list[Drift]:
 def _compared(counter: Counter) -> Subquery:
     """Every owner row's id, its stored counter and the count of its source rows."""
     owner = aliased(counter.owner)
+    key = getattr(owner, counter.owner_key)
     tally = counter.tally.subquery()
     owner_id, count = tally.c
     return (
         select(
-            owner.id.label("id"),
+            key.label("id"),
             getattr(owner, counter.column.key).label("stored"),
             func.coalesce(count, 0).label("actual"),
         )
-        .outerjoin_from(owner, tally, owner_id == owner.id)
+        .outerjoin_from(owner, tally, owner_id == key)
         .subquery()
     )
 
@@ -122,7 +123,7 @@ def _correction(counter: Counter) -> Update:
         values[owner.updated_at] = owner.updated_at
     return (
         update(owner)
-        .where(owner.id == compared.c.id, gap != 0)
+        .where(getattr(owner, counter.owner_key) == compared.c.id, gap != 0)
         .values(values)
         .execution_options(synchronize_session=False)
     )

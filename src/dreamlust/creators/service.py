@@ -77,6 +77,19 @@ async def public_profile(session: AsyncSession, handle: str, viewer: User | None
     return creator
 
 
+async def visible_profile(session: AsyncSession, creator_id: uuid.UUID, viewer: User) -> Creator:
+    """The profile by id, if this viewer may see it; 404 otherwise."""
+    creator = await CreatorRepository(session).get(creator_id)
+    if creator is None or not visible_to(creator, viewer):
+        raise NotFound("No such creator.")
+    return creator
+
+
+async def for_moderation(session: AsyncSession, creator_id: uuid.UUID) -> Creator | None:
+    """The profile, deleted or not, for a moderation decision."""
+    return await CreatorRepository(session).get(creator_id, include_deleted=True)
+
+
 async def list_creators(
     session: AsyncSession,
     page: PageRequest,

@@ -38,6 +38,7 @@ class Limit(StrEnum):
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a name, not a password)
     VERIFICATION_RESEND = "verification_resend"
     COMMENT = "comment"
+    REPORT = "report"
 
     @property
     def setting(self) -> str:

@@ -8,7 +8,7 @@ from dreamlust.mail.backends import (
     create_mailer,
 )
 from dreamlust.mail.message import OutgoingMail, to_email_message
-from dreamlust.mail.templates import password_reset_mail, verification_mail
+from dreamlust.mail.templates import notification_mail, password_reset_mail, verification_mail
 
 __all__ = [
     "FileMailer",
@@ -17,6 +17,7 @@ __all__ = [
     "OutgoingMail",
     "SmtpMailer",
     "create_mailer",
+    "notification_mail",
     "password_reset_mail",
     "to_email_message",
     "verification_mail",

@@ -17,6 +17,7 @@ class OutgoingMail:
     subject: str
     text: str
     html: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def to_email_message(mail: OutgoingMail, *, sender: str) -> EmailMessage:
@@ -31,6 +32,8 @@ def to_email_message(mail: OutgoingMail, *, sender: str) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=_sender_domain(sender))
+    for name, value in mail.headers:
+        message[name] = value
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")

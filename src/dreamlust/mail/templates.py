@@ -1,4 +1,5 @@
-"""The mails of the account flows, as plain text with a simple html alternative."""
+"""The mails of the account flows and of notifications, as plain text with a simple html
+alternative."""
 
 from __future__ import annotations
 
@@ -39,6 +40,39 @@ def password_reset_mail(to: str, username: str, link: str, expires_minutes: int)
         "If it was not you, ignore this mail: your password stays as it is.",
     )
     return OutgoingMail(to=to, subject="Reset your dreamlust password", text=text, html=html)
+
+
+def notification_mail(
+    to: str,
+    *,
+    title: str,
+    message: str | None,
+    link: str | None,
+    unsubscribe_link: str,
+    topic: str,
+) -> OutgoingMail:
+    """A notification by e-mail, with one-click unsubscribe (RFC 8058) from its type."""
+    paragraphs = [title] + ([message] if message else [])
+    text = "\n\n".join(paragraphs) + "\n\n"
+    html_paragraphs = [escape(paragraph) for paragraph in paragraphs]
+    if link is not None:
+        text += f"{link}\n\n"
+        html_paragraphs.append(_link(link))
+    text += f"To stop these e-mails about {topic}, open {unsubscribe_link}\n"
+    html_paragraphs.append(
+        f'<small><a href="{escape(unsubscribe_link)}">Stop these e-mails about '
+        f"{escape(topic)}</a></small>"
+    )
+    return OutgoingMail(
+        to=to,
+        subject=title,
+        text=text,
+        html=_html(*html_paragraphs),
+        headers=(
+            ("List-Unsubscribe", f"<{unsubscribe_link}>"),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ),
+    )
 
 
 def _link(url: str) -> str:

@@ -18,7 +18,7 @@ from dreamlust.models.content import (
 from dreamlust.models.creators import Creator, Follow, creator_categories
 from dreamlust.models.engagement import Comment, Like, View
 from dreamlust.models.jobs import JobCursor
-from dreamlust.models.moderation import AuditLogEntry, Report
+from dreamlust.models.moderation import AuditLogEntry, ModerationCase, Report, ReporterRecord
 from dreamlust.models.notifications import Notification, NotificationEvent
 from dreamlust.models.playlists import Playlist, PlaylistItem
 from dreamlust.models.taxonomy import Category, Tag
@@ -39,6 +39,7 @@ __all__ = [
     "JobCursor",
     "Like",
     "MediaAsset",
+    "ModerationCase",
     "Notification",
     "NotificationEvent",
     "PaymentEvent",
@@ -46,6 +47,7 @@ __all__ = [
     "PlaylistItem",
     "RefreshToken",
     "Report",
+    "ReporterRecord",
     "Subscription",
     "Tag",
     "Transaction",

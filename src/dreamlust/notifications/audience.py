@@ -1,30 +1,20 @@
 """Who receives an event's notifications, as SQL: its audience, less the accounts that
 must not get it (the actor, suspended, banned or inactive accounts, and those who turned
 this type of notification off in their preferences; deleted accounts are out of every
-query already, see `kit.soft_delete`)."""
+query already, see `kit.soft_delete`), with how each wants it delivered."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select, true, union
+from sqlalchemy import ColumnElement, Select, select, true, union
 
 from dreamlust.content.entitlements import LIVE_SUBSCRIPTION
 from dreamlust.models import Follow, NotificationEvent, Subscription, User
-from dreamlust.models.enums import Audience, NotificationType, UserStatus
-
-# The preference (`preferences.notifications.<key>`) that switches each type off;
-# types without one always reach their recipient.
-_PREFERENCE = {
-    NotificationType.NEW_FOLLOWER: "new_follower",
-    NotificationType.NEW_SUBSCRIBER: "new_subscriber",
-    NotificationType.NEW_COMMENT: "comments",
-    NotificationType.NEW_REPLY: "comments",
-    NotificationType.NEW_LIKE: "likes",
-    NotificationType.NEW_UPLOAD: "new_uploads",
-    NotificationType.PAYMENT_RECEIVED: "payments",
-    NotificationType.SYSTEM_ANNOUNCEMENT: "announcements",
-}
+from dreamlust.models.enums import Audience, UserStatus
+from dreamlust.notifications.kinds import delivery_of, emails_allowed
+from dreamlust.users.preferences import Delivery
 
 
 def _members(event: NotificationEvent) -> ColumnElement[bool]:
@@ -44,21 +34,21 @@ def _members(event: NotificationEvent) -> ColumnElement[bool]:
     return true()
 
 
-def _wants(event: NotificationEvent) -> ColumnElement[bool]:
-    key = _PREFERENCE.get(event.type)
-    if key is None:
-        return true()
-    switch = User.preferences["notifications"][key].as_boolean()
-    return or_(switch.is_(None), switch.is_(True))
-
-
-def recipients(event: NotificationEvent, limit: int) -> Select[Any]:
-    """The next `limit` recipients of the event, in id order after those done."""
+def recipients(event: NotificationEvent, limit: int) -> Select[uuid.UUID, str, str, bool]:
+    """The next `limit` recipients of the event, in id order after those done: each
+    one's id, address, how they want this type delivered (`delivery`) and whether they
+    take e-mail at all (`emails`)."""
+    delivery = delivery_of(event.type)
     stmt = (
-        select(User.id)
+        select(
+            User.id,
+            User.email,
+            delivery.label("delivery"),
+            emails_allowed().label("emails"),
+        )
         .where(
             _members(event),
-            _wants(event),
+            delivery != Delivery.OFF.value,
             User.status == UserStatus.ACTIVE,
         )
         .order_by(User.id)

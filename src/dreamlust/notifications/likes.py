@@ -24,11 +24,13 @@ from dreamlust.kit.ids import new_id
 from dreamlust.kit.upsert import insert_or_ignore
 from dreamlust.models import Content, Creator, JobCursor, Like, Notification, User
 from dreamlust.models.enums import NotificationType, UserStatus
+from dreamlust.notifications.kinds import delivery_of
+from dreamlust.notifications.outlets import after_delivery
+from dreamlust.users.preferences import Delivery
 
 CURSOR = "notify-likes"
 LAG = timedelta(seconds=5)
 BATCH_SIZE = 1000
-_LIKE_SWITCH = User.preferences["notifications"]["likes"].as_boolean()
 
 
 @dataclass
@@ -58,6 +60,7 @@ async def notify_batch(session: AsyncSession, now: datetime, window: timedelta) 
         await _tell(session, owner_id, content_id, item, now, window)
     cursor.position_at, cursor.position_id = likes[-1].created_at, likes[-1].id
     await session.flush()
+    after_delivery(session, [owner_id for owner_id, _ in grouped])
     return len(likes)
 
 
@@ -97,12 +100,13 @@ def _after(cursor: JobCursor, now: datetime) -> Any:
 
 
 async def _recipients(session: AsyncSession, owners: set[uuid.UUID]) -> set[uuid.UUID]:
-    """The creators who may hear of likes: active accounts that did not turn them off."""
+    """The creators who may hear of likes: active accounts that did not turn them off
+    (likes are told in the app only)."""
     found = await session.scalars(
         select(User.id).where(
             User.id.in_(owners),
             User.status == UserStatus.ACTIVE,
-            _LIKE_SWITCH.is_not(False),
+            delivery_of(NotificationType.NEW_LIKE) != Delivery.OFF.value,
         )
     )
     return set(found)

@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 
 from dreamlust.kit.schemas import Input, LongText, Schema, SingleLine, Url
 from dreamlust.models.enums import NotificationType, UserRole
+from dreamlust.users.preferences import Delivery
 
 
 class NotificationRead(Schema):
@@ -48,3 +49,10 @@ class AnnouncementRead(Schema):
     title: str
     role: UserRole | None
     created_at: datetime
+
+
+class Unsubscribed(Schema):
+    """The setting an unsubscribe link stopped e-mails of, and how it is delivered now."""
+
+    setting: str
+    delivery: Delivery

@@ -11,13 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from dreamlust.db import Database
 from dreamlust.errors import NotFound
-from dreamlust.kit.after_commit import after_commit
+from dreamlust.kit.after_commit import after_commit, run_jobs, take_jobs
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.models import Notification, NotificationEvent, User
 from dreamlust.models.enums import Audience, NotificationType
 from dreamlust.moderation import audit
 from dreamlust.notifications import delivery, likes
+from dreamlust.notifications.outlets import Outlets, outlets_of
 from dreamlust.notifications.repository import (
     NEWEST_FIRST,
     NotificationRepository,
@@ -62,13 +63,19 @@ async def emit(session: AsyncSession, event: NotificationEvent) -> None:
     await session.flush()
     if event.audience is Audience.USER:
         assert session.bind is not None
-        after_commit(session, functools.partial(_deliver_now, session.bind, event.id))
+        deliver = functools.partial(_deliver_now, session.bind, outlets_of(session), event.id)
+        after_commit(session, deliver)
 
 
-async def _deliver_now(bind: AsyncEngine | AsyncConnection, event_id: uuid.UUID) -> None:
+async def _deliver_now(
+    bind: AsyncEngine | AsyncConnection, outlets: Outlets, event_id: uuid.UUID
+) -> None:
     """Deliver one event, in a transaction of its own on the engine of its cause."""
-    async with AsyncSession(bind, expire_on_commit=False) as session, session.begin():
-        await delivery.deliver_batch(session, event_id)
+    async with AsyncSession(bind, expire_on_commit=False) as session:
+        outlets.lend_to_session(session)
+        async with session.begin():
+            await delivery.deliver_batch(session, event_id)
+        await run_jobs(take_jobs(session))
 
 
 def to_user(

@@ -81,6 +81,7 @@ class PlannedContent:
     comments: int = 0
     replies: int = 0
     buyers: int = 0
+    title: str = ""  # once its row is made
 
     @property
     def restricted(self) -> bool:

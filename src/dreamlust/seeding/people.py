@@ -33,6 +33,7 @@ from dreamlust.seeding.catalog import (
 from dreamlust.seeding.context import Row, SeedContext, fake_viewer_hash
 from dreamlust.seeding.taxonomy import Taxonomy
 from dreamlust.users.preferences import (
+    Delivery,
     NotificationSettings,
     NsfwPolicy,
     Preferences,
@@ -300,10 +301,9 @@ def _preferences(ctx: SeedContext, nsfw_policy: NsfwPolicy) -> dict[str, Any]:
     rng = ctx.rng
     notifications = NotificationSettings(
         email=rng.random() < 0.6,
-        push=rng.random() < 0.8,
-        comments=rng.random() < 0.9,
-        likes=rng.random() < 0.5,
-        new_uploads=rng.random() < 0.7,
+        comments=Delivery.IN_APP if rng.random() < 0.9 else Delivery.OFF,
+        likes=Delivery.IN_APP if rng.random() < 0.5 else Delivery.OFF,
+        new_uploads=Delivery.BOTH if rng.random() < 0.3 else Delivery.IN_APP,
     )
     return Preferences(
         theme=rng.choice(tuple(Theme)),

@@ -7,7 +7,6 @@ the content plan), so every counter is exact when its row is written; the bulky 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import cast
 
@@ -24,10 +23,12 @@ from dreamlust.models import (
     CreatorTier,
     Follow,
     Like,
+    ModerationCase,
     Notification,
     Playlist,
     PlaylistItem,
     Report,
+    ReporterRecord,
     Subscription,
     Tag,
     Transaction,
@@ -48,7 +49,7 @@ from dreamlust.seeding.content import PlannedContent, content_row, plan_content
 from dreamlust.seeding.context import Row, SeedContext
 from dreamlust.seeding.engagement import Audience, engage
 from dreamlust.seeding.follows import build_follows, follow_rows
-from dreamlust.seeding.moderation import creator_review_rows, report_rows
+from dreamlust.seeding.moderation import creator_review_rows, moderation_rows
 from dreamlust.seeding.notifications import notification_rows
 from dreamlust.seeding.people import build_community
 from dreamlust.seeding.playlists import playlist_batches
@@ -92,7 +93,7 @@ def demo_batches(ctx: SeedContext) -> Iterator[Batch]:
     yield table_of(AuditLogEntry), creator_review_rows(ctx, community)
 
     audience = Audience.of(community)
-    reported_comments: list[uuid.UUID] = []
+    reported_comments: list[Row] = []
     for start in range(0, len(plans), CONTENT_BATCH):
         chunk = plans[start : start + CONTENT_BATCH]
         yield from _content_batches(ctx, chunk, audience, reported_comments)
@@ -101,18 +102,22 @@ def demo_batches(ctx: SeedContext) -> Iterator[Batch]:
         yield table_of(Playlist), batch.playlists
         yield table_of(PlaylistItem), batch.items
 
-    reports, audit = report_rows(ctx, community, plans, reported_comments)
-    yield table_of(Report), reports
-    yield table_of(AuditLogEntry), audit
+    moderation = moderation_rows(ctx, community, plans, reported_comments)
+    yield table_of(ModerationCase), moderation.cases
+    yield table_of(Report), moderation.reports
+    yield table_of(ReporterRecord), moderation.records
+    yield table_of(AuditLogEntry), moderation.audit
 
 
 def _content_batches(
     ctx: SeedContext,
     plans: list[PlannedContent],
     audience: Audience,
-    reported_comments: list[uuid.UUID],
+    reported_comments: list[Row],
 ) -> Iterator[Batch]:
     rows = [content_row(ctx, plan) for plan in plans]
+    for plan, row in zip(plans, rows, strict=True):
+        plan.title = row["title"]
     views: list[Row] = []
     likes: list[Row] = []
     comments: list[Row] = []
@@ -128,7 +133,7 @@ def _content_batches(
             and len(reported_comments) < ctx.sizes.reports
             and ctx.chance(_REPORTED_COMMENT_SHARE)
         ):
-            reported_comments.append(ctx.rng.choice(engagement.comments)["id"])
+            reported_comments.append(ctx.rng.choice(engagement.comments))
         bought, entitlements = purchase_rows(ctx, plan, row["title"], audience.adults)
         payments += bought
         purchases += entitlements

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.sessions import revoke_all_sessions
-from dreamlust.errors import Forbidden, NotFound
+from dreamlust.errors import Conflict, Forbidden, NotFound
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, restore
 from dreamlust.models import User
@@ -18,6 +19,7 @@ from dreamlust.users.repository import NEWEST_FIRST, UserFilter, UserRepository
 from dreamlust.users.schemas import AdminUserUpdate
 
 _SIGNED_OUT_STATUSES = frozenset({UserStatus.SUSPENDED, UserStatus.BANNED})
+_VERBS = {UserStatus.SUSPENDED: "suspend", UserStatus.BANNED: "ban"}
 
 
 async def list_users(
@@ -60,6 +62,38 @@ async def change_user(
         target_type="user",
         target_id=user.id,
         details={"before": before, "after": after},
+    )
+    return user
+
+
+async def set_status(
+    session: AsyncSession,
+    staff: User,
+    user_id: uuid.UUID,
+    status: Literal[UserStatus.SUSPENDED, UserStatus.BANNED],
+    *,
+    cause: dict[str, Any],
+) -> User:
+    """Suspend or ban an account on a moderation decision (`cause` says which, for the
+    audit log): only accounts of a lower role than the staff member's, never one already
+    in that status or banned; signs the account out everywhere."""
+    user = await get_user(session, user_id)
+    if not staff.role.rank > user.role.rank:
+        raise Forbidden(
+            f"A {staff.role.value} cannot {_VERBS[status]} a {user.role.value} account."
+        )
+    if user.status in (status, UserStatus.BANNED):
+        raise Conflict(f"The account is already {user.status.value}.")
+    before = user.status
+    await UserRepository(session).update(user, {"status": status})
+    await revoke_all_sessions(session, user.id)
+    await audit.record(
+        session,
+        actor_id=staff.id,
+        action=f"user.{_VERBS[status]}",
+        target_type="user",
+        target_id=user.id,
+        details={"before": {"status": before.value}, "after": {"status": status.value}, **cause},
     )
     return user
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,18 +33,45 @@ class VideoQuality(StrEnum):
     Q2160 = "2160p"
 
 
+class Delivery(StrEnum):
+    """How one type of notification reaches its recipient."""
+
+    OFF = "off"
+    IN_APP = "in_app"
+    EMAIL = "email"
+    BOTH = "both"
+
+    @property
+    def in_app(self) -> bool:
+        return self in (Delivery.IN_APP, Delivery.BOTH)
+
+    @property
+    def by_email(self) -> bool:
+        return self in (Delivery.EMAIL, Delivery.BOTH)
+
+    def without_email(self) -> Delivery:
+        return Delivery.IN_APP if self.in_app else Delivery.OFF
+
+
+# Likes come in aggregate and often: in the app only, never by e-mail.
+InAppOnly = Literal[Delivery.OFF, Delivery.IN_APP]
+
+
 class NotificationSettings(BaseModel):
+    """Per type of notification, how it is delivered; `email` off stops every e-mail."""
+
     model_config = ConfigDict(extra="forbid")
 
     email: bool = True
-    push: bool = True
-    new_follower: bool = True
-    new_subscriber: bool = True
-    comments: bool = True
-    likes: bool = True
-    new_uploads: bool = True
-    payments: bool = True
-    announcements: bool = True
+    new_follower: Delivery = Delivery.IN_APP
+    new_subscriber: Delivery = Delivery.BOTH
+    comments: Delivery = Delivery.IN_APP
+    likes: InAppOnly = Delivery.IN_APP
+    new_uploads: Delivery = Delivery.IN_APP
+    payments: Delivery = Delivery.BOTH
+    reviews: Delivery = Delivery.BOTH
+    reports: Delivery = Delivery.IN_APP
+    announcements: Delivery = Delivery.IN_APP
 
 
 class Preferences(BaseModel):
@@ -68,14 +95,15 @@ class NotificationSettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: bool | None = None
-    push: bool | None = None
-    new_follower: bool | None = None
-    new_subscriber: bool | None = None
-    comments: bool | None = None
-    likes: bool | None = None
-    new_uploads: bool | None = None
-    payments: bool | None = None
-    announcements: bool | None = None
+    new_follower: Delivery | None = None
+    new_subscriber: Delivery | None = None
+    comments: Delivery | None = None
+    likes: InAppOnly | None = None
+    new_uploads: Delivery | None = None
+    payments: Delivery | None = None
+    reviews: Delivery | None = None
+    reports: Delivery | None = None
+    announcements: Delivery | None = None
 
 
 class PreferencesUpdate(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -84,7 +85,15 @@ async def delete_account(session: AsyncSession, user: User, password: str) -> No
 
 
 async def public_profile(session: AsyncSession, username: str) -> User:
-    user = await UserRepository(session).by_username(username)
+    return _public(await UserRepository(session).by_username(username))
+
+
+async def public_account(session: AsyncSession, user_id: uuid.UUID) -> User:
+    """The account by id, if its profile is public (as `public_profile`); 404 otherwise."""
+    return _public(await UserRepository(session).get(user_id))
+
+
+def _public(user: User | None) -> User:
     if user is None or user.status is UserStatus.BANNED:
         raise NotFound("No such user.")
     return user
