@@ -1,0 +1,1 @@
+"""Creators' media files and the storage they live in."""
