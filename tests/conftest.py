@@ -87,7 +87,12 @@ async def database_url(
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return make_settings(database_url, mail_dir=tmp_path_factory.mktemp("mail"))
+    return make_settings(
+        database_url,
+        mail_dir=tmp_path_factory.mktemp("mail"),
+        media_dir=tmp_path_factory.mktemp("media"),
+        upload_dir=tmp_path_factory.mktemp("uploads"),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,8 @@ from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.gc_tuning import tune_for_serving
 from dreamlust.kit.request_context import RequestIdMiddleware
+from dreamlust.media import serving_router as media_serving_router
+from dreamlust.media import tus, upload_router
 from dreamlust.moderation import router as moderation_router
 from dreamlust.notifications import router as notifications_router
 from dreamlust.playlists import router as playlists_router
@@ -34,6 +36,7 @@ from dreamlust.views import router as views_router
 # one level of routers fewer.
 DOMAIN_ROUTERS = (
     content_router.router,
+    media_serving_router.router,
     auth_router.router,
     users_router.router,
     users_admin_router.router,
@@ -46,6 +49,8 @@ DOMAIN_ROUTERS = (
     billing_router.router,
     notifications_router.router,
     moderation_router.router,
+    upload_router.router,
+    upload_router.assets_router,
 )
 
 
@@ -84,7 +89,14 @@ def create_app(
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
-            expose_headers=["ETag", "Retry-After", "X-Request-ID"],
+            expose_headers=[
+                "ETag",
+                "Retry-After",
+                "X-Request-ID",
+                "Content-Range",
+                "Accept-Ranges",
+                *tus.EXPOSED_HEADERS,
+            ],
         )
     app.add_middleware(RequestIdMiddleware)
     app.include_router(health.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -16,6 +17,8 @@ from dreamlust.kit.request_context import configure_logging
 app = typer.Typer(no_args_is_help=True, help="dreamlust: creator content platform backend.")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
 app.add_typer(db_app, name="db")
+media_app = typer.Typer(no_args_is_help=True, help="Media files in the store.")
+app.add_typer(media_app, name="media")
 
 
 @app.command()
@@ -145,3 +148,24 @@ def create_admin(
     asyncio.run(migrate.upgrade(settings))
     user = asyncio.run(run(settings, email=email, username=username, password=password))
     typer.echo(f"admin {user.username} <{user.email}> ({user.id})")
+
+
+@media_app.command("gc")
+def media_gc(
+    check: Annotated[
+        bool, typer.Option("--check", help="Only report; exit 1 if anything is found.")
+    ] = False,
+    min_age_minutes: Annotated[
+        int, typer.Option(min=0, help="Files without a row younger than this are left alone.")
+    ] = 60,
+) -> None:
+    """Delete stored files no asset owns; mark assets whose file is missing FAILED."""
+    from dreamlust.media import gc
+
+    report = asyncio.run(
+        gc.run(get_settings(), check_only=check, min_age=timedelta(minutes=min_age_minutes))
+    )
+    for line in report.lines(fixed=not check):
+        typer.echo(line)
+    if check and report.found:
+        raise typer.Exit(code=1)

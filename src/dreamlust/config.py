@@ -87,6 +87,22 @@ class Settings(BaseSettings):
 
     media_backend: Literal["local", "s3"] = "local"
     media_dir: Path = Path("var/media")
+    upload_dir: Path = Path("var/uploads")
+    max_upload_bytes: Annotated[int, Field(ge=1)] = 4 * 1024**3
+    max_image_bytes: Annotated[int, Field(ge=1)] = 50 * 1024**2
+    max_single_request_upload_bytes: Annotated[int, Field(ge=1)] = 100 * 1024**2
+    storage_quota_bytes: Annotated[int, Field(ge=0)] = 20 * 1024**3
+    upload_expiry_hours: Annotated[float, Field(gt=0)] = 24.0
+    media_processing_seconds: Annotated[float, Field(gt=0)] = 2.0
+    # A worker renews its lease on an asset every third of this while it processes it;
+    # a lease not renewed (the worker died) lets another worker take the asset over.
+    media_processing_lease_seconds: Annotated[float, Field(ge=3)] = 900.0
+    media_max_attempts: Annotated[int, Field(ge=1)] = 3
+    media_tool_timeout_seconds: Annotated[float, Field(gt=0)] = 120.0
+    media_transcode_timeout_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    media_max_image_pixels: Annotated[int, Field(ge=1)] = 100_000_000
+    ffmpeg_path: str = "ffmpeg"
+    ffprobe_path: str = "ffprobe"
     s3_endpoint_url: Annotated[str, Field(pattern=r"^https?://[^/?#\s]+/?$")] | None = None
     s3_bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")] = (
         "dreamlust-media"
@@ -105,6 +121,7 @@ class Settings(BaseSettings):
     rate_limit_verification_resend: str = "3/hour"
     rate_limit_comment: str = "10/minute"
     rate_limit_report: str = "10/hour"
+    rate_limit_upload: str = "30/hour"
     trusted_proxies: list[str] = []
 
     worker_schedule_seconds: Annotated[float, Field(gt=0)] = 15.0

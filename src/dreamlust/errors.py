@@ -27,9 +27,11 @@ _TITLES = {
     412: "Precondition Failed",
     413: "Content Too Large",
     415: "Unsupported Media Type",
+    416: "Range Not Satisfiable",
     422: "Unprocessable Content",
     428: "Precondition Required",
     429: "Too Many Requests",
+    460: "Checksum Mismatch",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }

@@ -65,6 +65,23 @@ class SessionRoute(APIRoute):
         return in_session
 
 
+class ReadSessionRoute(APIRoute):
+    """A route whose request session only reads (who is calling, what they act on)
+    and whose handler writes in short transactions of its own (`Database.transaction`):
+    for requests whose bodies stream in for minutes, during which no transaction, and
+    on SQLite no write lock, may be held."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def in_session(request: Request) -> Response:
+            async with runtime_of(request).database.session(write=False) as session:
+                request.scope[_SCOPE_KEY] = session
+                return await handler(request)
+
+        return in_session
+
+
 def api_router(**options: Any) -> APIRouter:
     """An `APIRouter` whose routes run in the request's database session."""
     return APIRouter(route_class=SessionRoute, **options)

@@ -15,6 +15,7 @@ from dreamlust.db import Database
 from dreamlust.kit.pagination import CursorCodec, Paginator
 from dreamlust.kit.rate_limit import RateLimiter
 from dreamlust.mail import Mailer, create_mailer
+from dreamlust.media.storage import Storage, create_storage
 from dreamlust.notifications.live import LiveFeed
 from dreamlust.notifications.outlets import Outlets
 from dreamlust.notifications.unsubscribe import UnsubscribeTokens
@@ -31,6 +32,7 @@ class Runtime:
     mailer: Mailer
     payments: PaymentGateway
     live: LiveFeed
+    storage: Storage
     unsubscribe_tokens: UnsubscribeTokens
 
     @classmethod
@@ -59,10 +61,12 @@ class Runtime:
             payments=SandboxGateway(),
             live=live,
             unsubscribe_tokens=unsubscribe_tokens,
+            storage=create_storage(settings),
         )
 
     async def close(self) -> None:
         await self.live.close()
+        await self.storage.aclose()
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()

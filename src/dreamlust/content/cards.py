@@ -152,8 +152,10 @@ def withhold(item: dict[str, Any], *, blurred: bool, locked: bool) -> None:
     if blurred:  # the blur placeholder stands in for the picture and the media
         item["media_url"] = None
         item["thumbnail_url"] = None
+        item["streaming_info"] = None
     if locked:
         item["media_url"] = None
+        item["streaming_info"] = None
 
 
 async def cards(

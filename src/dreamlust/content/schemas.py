@@ -136,6 +136,7 @@ class ContentRead(Schema):
     height: int | None
     vr_projection: VRProjection | None
     vr_stereo_format: VRStereoFormat | None
+    streaming_info: dict[str, Any] | None
     view_count: int
     like_count: int
     comment_count: int

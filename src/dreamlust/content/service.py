@@ -29,6 +29,7 @@ from dreamlust.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, restore, soft_delete
+from dreamlust.media import readiness
 from dreamlust.models import Content, Creator, Tag, User
 from dreamlust.models.enums import ContentStatus, ContentType, CreatorStatus, NotificationType
 from dreamlust.moderation import audit
@@ -142,6 +143,8 @@ async def publish(session: AsyncSession, content: Content, settings: Settings) -
         raise Conflict(f"Only drafts can be published; this item is {content.status.value}.")
     if content.creator.status is not CreatorStatus.APPROVED:
         raise Forbidden("Your creator profile must be approved before you publish.")
+    if (media_problem := await readiness.publish_blocker(session, content.id)) is not None:
+        raise Conflict(media_problem)
     missing = [name for name in REQUIRED_TO_PUBLISH[content.type] if getattr(content, name) is None]
     if missing:
         raise InvalidInput(f"Set {', '.join(missing)} before publishing this {content.type.value}.")

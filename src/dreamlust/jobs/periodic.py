@@ -21,6 +21,7 @@ from dreamlust.config import Settings
 from dreamlust.content import service as content
 from dreamlust.content import trending
 from dreamlust.kit.clock import utcnow
+from dreamlust.media import processing, uploads
 from dreamlust.notifications import service as notifications
 from dreamlust.runtime import Runtime
 from dreamlust.views import service as views
@@ -92,6 +93,19 @@ async def forget_old_notifications(runtime: Runtime) -> None:
         logger.info("deleted %d old read notification(s)", forgotten)
 
 
+async def process_media(runtime: Runtime) -> None:
+    """Process the oldest uploaded media file that waits for it (one per run: a long
+    video holds this worker's other jobs back only as long as it takes)."""
+    await processing.process_media(runtime.storage, runtime.database, runtime.settings)
+
+
+async def forget_abandoned_uploads(runtime: Runtime) -> None:
+    """Delete the uploads left unfinished past their expiry, and stray staged files."""
+    forgotten = await uploads.forget_abandoned(uploads.Intake.of(runtime))
+    if forgotten:
+        logger.info("deleted %d abandoned upload(s)", forgotten)
+
+
 def jobs(settings: Settings) -> list[Job]:
     return [
         Job("release-scheduled", settings.worker_schedule_seconds, release_scheduled_content),
@@ -100,8 +114,10 @@ def jobs(settings: Settings) -> list[Job]:
         Job("deliver-notifications", settings.notification_delivery_seconds, deliver_notifications),
         Job("tell-likes", settings.notification_delivery_seconds, tell_likes),
         Job("renew-subscriptions", settings.renewal_seconds, renew_subscriptions),
+        Job("process-media", settings.media_processing_seconds, process_media),
         Job("forget-idempotency-keys", _HOURLY, forget_idempotency_keys),
         Job("forget-old-notifications", _HOURLY, forget_old_notifications),
+        Job("forget-abandoned-uploads", _HOURLY, forget_abandoned_uploads),
     ]
 
 

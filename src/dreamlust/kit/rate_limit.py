@@ -39,6 +39,7 @@ class Limit(StrEnum):
     VERIFICATION_RESEND = "verification_resend"
     COMMENT = "comment"
     REPORT = "report"
+    UPLOAD = "upload"
 
     @property
     def setting(self) -> str:

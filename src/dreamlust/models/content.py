@@ -36,6 +36,7 @@ from dreamlust.models.enums import (
     ContentStatus,
     ContentType,
     MediaAssetKind,
+    MediaAssetStatus,
     SubscriptionTier,
     VRProjection,
     VRStereoFormat,
@@ -207,8 +208,10 @@ class Content(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
     )
 
 
-class MediaAsset(IdMixin, CreatedAtMixin, Base):
-    """A stored file: the media of a content item or its thumbnail."""
+class MediaAsset(IdMixin, TimestampMixin, Base):
+    """A stored file: the media of a content item, its thumbnail, or a file derived from
+    another asset (`source_id`: a poster, thumbnails). An upload is UPLOADING until its
+    last byte, then PROCESSING until the worker makes it READY or FAILED (`failure`)."""
 
     __tablename__ = "media_assets"
 
@@ -218,18 +221,32 @@ class MediaAsset(IdMixin, CreatedAtMixin, Base):
     content_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("content.id", ondelete="CASCADE")
     )
+    source_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("media_assets.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[MediaAssetKind] = mapped_column(enum_type(MediaAssetKind, "kind"))
+    status: Mapped[MediaAssetStatus] = mapped_column(
+        enum_type(MediaAssetStatus, "status"), default=MediaAssetStatus.READY
+    )
+    failure: Mapped[str | None] = mapped_column(String(500))
     storage_key: Mapped[str] = mapped_column(String(512), unique=True)
     original_filename: Mapped[str | None] = mapped_column(String(255))
-    mime_type: Mapped[str] = mapped_column(String(100))
+    mime_type: Mapped[str | None] = mapped_column(String(100))
     file_size: Mapped[int] = mapped_column(BigInteger)
-    checksum_sha256: Mapped[str] = mapped_column(String(64))
+    upload_offset: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    upload_expires_at: Mapped[datetime | None]
+    processing_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    lease_until: Mapped[datetime | None]
+    checksum_sha256: Mapped[str | None] = mapped_column(String(64))
     width: Mapped[int | None]
     height: Mapped[int | None]
     duration: Mapped[int | None]
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
 
-    __table_args__ = (Index("ix_media_assets_content_id_created_at", "content_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_media_assets_content_id_created_at", "content_id", "created_at"),
+        Index("ix_media_assets_status_created_at", "status", "created_at"),
+    )
 
 
 class ContentPurchase(IdMixin, CreatedAtMixin, Base):

@@ -71,6 +71,14 @@ class VRStereoFormat(StrEnum):
 class MediaAssetKind(StrEnum):
     MEDIA = "MEDIA"
     THUMBNAIL = "THUMBNAIL"
+    POSTER = "POSTER"
+
+
+class MediaAssetStatus(StrEnum):
+    UPLOADING = "UPLOADING"
+    PROCESSING = "PROCESSING"
+    READY = "READY"
+    FAILED = "FAILED"
 
 
 class SubscriptionTier(StrEnum):

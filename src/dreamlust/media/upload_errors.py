@@ -1,0 +1,21 @@
+"""The errors of taking uploads, as clients see them."""
+
+from __future__ import annotations
+
+from dreamlust.errors import Conflict, DreamlustError
+
+
+class ContentTooLarge(DreamlustError):
+    status, slug = 413, "content-too-large"
+
+
+class UnsupportedMediaType(DreamlustError):
+    status, slug = 415, "unsupported-media-type"
+
+
+class OffsetMismatch(Conflict):
+    slug = "upload-offset-mismatch"
+
+
+class UploadInUse(Conflict):
+    slug = "upload-in-use"
