@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-engagement clean
+.PHONY: install run test lint format bench bench-engagement bench-cache clean
 
 install: $(STAMP)
 
@@ -40,3 +40,8 @@ bench: install
 # (needs the bench database of `make bench`, and Redis; see bench/README.md).
 bench-engagement: install
 	$(BIN)/python bench/engagement.py $(BENCH_ARGS)
+
+# Trending and the content detail with the read cache off, in Redis and in the process,
+# in one run (seeds a small database of its own; needs Redis; see bench/README.md).
+bench-cache: install
+	$(BIN)/python bench/cache.py $(BENCH_ARGS)

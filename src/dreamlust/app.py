@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from dreamlust import __version__, health
+from dreamlust.admin_site import mount_admin_site
 from dreamlust.auth import router as auth_router
 from dreamlust.billing import router as billing_router
 from dreamlust.comments import router as comments_router
@@ -18,17 +19,21 @@ from dreamlust.creators import router as creators_router
 from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.gc_tuning import tune_for_serving
-from dreamlust.kit.request_context import RequestIdMiddleware
 from dreamlust.media import serving_router as media_serving_router
 from dreamlust.media import tus, upload_router
 from dreamlust.moderation import router as moderation_router
 from dreamlust.notifications import router as notifications_router
+from dreamlust.observability import multiprocess
+from dreamlust.observability import router as metrics_router
+from dreamlust.observability.logs import configure_logging
+from dreamlust.observability.middleware import RequestObserver
 from dreamlust.playlists import router as playlists_router
 from dreamlust.runtime import Runtime
 from dreamlust.taxonomy import router as taxonomy_router
 from dreamlust.users import admin_router as users_admin_router
 from dreamlust.users import router as users_router
 from dreamlust.views import router as views_router
+from dreamlust.write_limits import limit_writes
 
 # The routers of the domains, all under `/api/v1`. A request is matched against the
 # routes in order, so the most requested come first; they are included straight into
@@ -72,6 +77,7 @@ def create_app(
         finally:
             if runtime is None:
                 await app.state.runtime.close()
+            multiprocess.process_stopping()
 
     app = FastAPI(
         title="dreamlust",
@@ -92,19 +98,28 @@ def create_app(
             expose_headers=[
                 "ETag",
                 "Retry-After",
+                "RateLimit-Limit",
+                "RateLimit-Remaining",
+                "RateLimit-Reset",
                 "X-Request-ID",
                 "Content-Range",
                 "Accept-Ranges",
                 *tus.EXPOSED_HEADERS,
             ],
         )
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestObserver, access_log=settings.access_log)
     app.include_router(health.router)
+    app.include_router(metrics_router.router)
     for router in DOMAIN_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    limit_writes(DOMAIN_ROUTERS)
+    if settings.admin_site_enabled:
+        mount_admin_site(app, settings)
     return app
 
 
 def create_serving_app() -> FastAPI:
     """The application as `dreamlust serve` runs it in each worker process."""
-    return create_app(serving=True)
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings, serving=True)

@@ -12,7 +12,8 @@ import uvicorn
 
 from dreamlust import migrate
 from dreamlust.config import Settings, get_settings
-from dreamlust.kit.request_context import configure_logging
+from dreamlust.observability.logs import configure_logging
+from dreamlust.observability.multiprocess import shared_metrics_directory
 
 app = typer.Typer(no_args_is_help=True, help="dreamlust: creator content platform backend.")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations.")
@@ -32,12 +33,21 @@ def serve(
 ) -> None:
     """Migrate the database to the latest revision, then serve the API."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     asyncio.run(migrate.upgrade(settings))
     if seed_if_empty:
         from dreamlust.seeding import seed_if_empty as load_demo_data
 
         asyncio.run(load_demo_data(settings))
+    if workers == 1:
+        _serve(host, port, workers)
+        return
+    with shared_metrics_directory():
+        _serve(host, port, workers)
+
+
+def _serve(host: str, port: int, workers: int) -> None:
+    """uvicorn's own access log is off: each worker writes one line per request itself."""
     uvicorn.run(
         "dreamlust.app:create_serving_app",
         factory=True,
@@ -107,21 +117,41 @@ def recount(
 
 
 @app.command()
+def purge(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only count what would be removed.")
+    ] = False,
+) -> None:
+    """Hard-delete what was soft-deleted longer ago than the retention, with its
+    dependants and media files; the ledger keeps its rows."""
+    from dreamlust.purge import service
+
+    settings = get_settings()
+    asyncio.run(migrate.upgrade(settings))
+    report = asyncio.run(service.run(settings, dry_run=dry_run))
+    for line in report.lines():
+        typer.echo(line)
+
+
+@app.command()
 def worker(
     once: Annotated[bool, typer.Option("--once", help="Run every job once and exit.")] = False,
 ) -> None:
     """Run the periodic jobs: publish scheduled content, flush buffered views, refresh trending."""
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     asyncio.run(migrate.upgrade(settings))
     asyncio.run(_work(settings, once=once))
 
 
 async def _work(settings: Settings, *, once: bool) -> None:
     from dreamlust.jobs import periodic
+    from dreamlust.observability.worker_metrics import serve_worker_metrics
     from dreamlust.runtime import Runtime
 
     runtime = Runtime.start(settings)
+    if settings.worker_metrics_port is not None:
+        serve_worker_metrics(settings.worker_metrics_address, settings.worker_metrics_port)
     try:
         if once:
             await periodic.run_once(runtime)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from datetime import timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 API_PREFIX = "/api/v1"
 _PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "secret", "dev", "development"})
 _MIN_SECRET_LENGTH = 32
+_MIN_METRICS_TOKEN_LENGTH = 16
 
 
 class Environment(StrEnum):
@@ -62,6 +64,9 @@ class Settings(BaseSettings):
     db_pool_recycle_seconds: Annotated[int, Field(ge=60)] = 1800
     db_echo: bool = False
     sqlite_busy_timeout_ms: Annotated[int, Field(ge=0)] = 10_000
+    # How long a PostgreSQL migration waits for a table lock before it gives up (and can be
+    # run again), rather than stalling every query queued behind its lock request.
+    migration_lock_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 10
 
     access_token_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     refresh_token_days: Annotated[int, Field(ge=1, le=365)] = 30
@@ -122,6 +127,9 @@ class Settings(BaseSettings):
     rate_limit_comment: str = "10/minute"
     rate_limit_report: str = "10/hour"
     rate_limit_upload: str = "30/hour"
+    # Every write under /api/v1 (POST, PUT, PATCH, DELETE), on top of the limits above.
+    rate_limit_write_per_account: str = "120/minute"
+    rate_limit_write_per_address: str = "600/minute"
     trusted_proxies: list[str] = []
 
     worker_schedule_seconds: Annotated[float, Field(gt=0)] = 15.0
@@ -129,6 +137,11 @@ class Settings(BaseSettings):
     view_dedup_minutes: Annotated[int, Field(gt=0)] = 30
     view_flush_seconds: Annotated[float, Field(gt=0)] = 5.0
     view_buffer_prefix: Annotated[str, Field(min_length=1)] = "dreamlust:views"
+
+    cache_enabled: bool = True
+    cache_ttl_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    cache_max_entries: Annotated[int, Field(ge=1)] = 2_000
+    cache_prefix: Annotated[str, Field(min_length=1)] = "dreamlust:cache"
 
     platform_fee_bps: Annotated[int, Field(ge=0, le=10_000)] = 2_000
     currencies: Annotated[
@@ -153,8 +166,25 @@ class Settings(BaseSettings):
     renewal_grace_days: Annotated[float, Field(ge=0)] = 3.0
 
     log_level: str = "INFO"
+    # json or text lines; unset: json in production, text elsewhere.
+    log_format: Literal["json", "text"] | None = None
+    access_log: bool = True
+    slow_query_ms: Annotated[float, Field(ge=0)] = 500.0
+    # /metrics answers a client in these networks, or one sending this bearer token.
+    metrics_token: SecretStr | None = None
+    metrics_allowed_networks: list[str] = ["127.0.0.0/8", "::1/128"]
+    # `dreamlust worker` serves its own metrics (job runs, failures, durations) in
+    # Prometheus format on this address and port; unset, it serves none.
+    worker_metrics_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    worker_metrics_address: str = "127.0.0.1"
     soft_delete_retention_days: Annotated[int, Field(ge=1)] = 30
+    purge_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    purge_batch_size: Annotated[int, Field(ge=1, le=10_000)] = 500
+    media_gc_seconds: Annotated[float, Field(gt=0)] = 86_400.0
     cors_origins: list[str] = []
+    # The admin web page at /admin (ADMIN accounts only) and how long its sign-in lasts.
+    admin_site_enabled: bool = True
+    admin_session_hours: Annotated[float, Field(gt=0, le=168)] = 8.0
 
     _signing_key: bytes | None = PrivateAttr(default=None)
 
@@ -174,6 +204,27 @@ class Settings(BaseSettings):
                 f"{_MIN_SECRET_LENGTH} characters when DREAMLUST_ENV={self.env.value}"
             )
         return self
+
+    @field_validator("metrics_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from exc
+        return [entry.strip() for entry in value]
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _real_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < _MIN_METRICS_TOKEN_LENGTH:
+            raise ValueError(
+                f"DREAMLUST_METRICS_TOKEN must be at least {_MIN_METRICS_TOKEN_LENGTH} characters"
+            )
+        return value
 
     @model_validator(mode="after")
     def _s3_credentials_in_pairs(self) -> Settings:

@@ -38,6 +38,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from dreamlust.config import Settings
 from dreamlust.kit import soft_delete
 from dreamlust.kit.after_commit import run_jobs, take_jobs
+from dreamlust.observability.pool_usage import watch_pool_usage
+from dreamlust.observability.slow_queries import watch_slow_queries
 
 _IMMEDIATE = "sqlite_begin_immediate"
 _WRITE_ISOLATION = "READ COMMITTED"
@@ -96,6 +98,8 @@ class Database:
         self.settings = settings
         self.info: dict[str, Any] = {}
         self.engine = create_engine(settings, autocommit=True)
+        watch_pool_usage(self.engine)
+        watch_slow_queries(self.engine, settings.slow_query_ms)
         writes = self.engine.execution_options(**{_IMMEDIATE: True})
         if not settings.is_sqlite:
             writes = self.engine.execution_options(isolation_level=_WRITE_ISOLATION)

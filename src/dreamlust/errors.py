@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dreamlust.observability.metrics import OPTIMISTIC_LOCK_CONFLICTS, RATE_LIMIT_REFUSALS
 
 logger = logging.getLogger(__name__)
 
@@ -114,10 +116,23 @@ class ServiceUnavailable(DreamlustError):
 
 
 class RateLimited(DreamlustError):
+    """Refused by a rate limit; `headers` may add the refused limit's `RateLimit-*` fields,
+    and `limit` names the limit for the refusals metric."""
+
     status, slug = 429, "rate-limited"
 
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(max(retry_after, 1))})
+    def __init__(
+        self,
+        detail: str,
+        *,
+        retry_after: int,
+        headers: Mapping[str, str] | None = None,
+        limit: str | None = None,
+    ) -> None:
+        super().__init__(
+            detail, headers={**(headers or {}), "Retry-After": str(max(retry_after, 1))}
+        )
+        self.limit = limit
 
 
 def problem(
@@ -159,6 +174,12 @@ async def _dreamlust_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc)
 
 
+async def _rate_limited(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RateLimited)
+    RATE_LIMIT_REFUSALS.labels(exc.limit or "any").inc()
+    return problem_response(exc)
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -175,6 +196,7 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _stale_data(request: Request, _exc: Exception) -> JSONResponse:
+    OPTIMISTIC_LOCK_CONFLICTS.inc()
     detail = "The resource was changed by someone else; reload it and try again."
     if "if-match" in request.headers:
         return problem(412, detail, slug="precondition-failed")
@@ -218,6 +240,7 @@ async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleVersion, _stale_data)
+    app.add_exception_handler(RateLimited, _rate_limited)
     app.add_exception_handler(DreamlustError, _dreamlust_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

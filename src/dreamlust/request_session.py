@@ -3,7 +3,8 @@
 A request that may write (any method but GET, HEAD and OPTIONS) runs in one transaction:
 committed after the handler has built its response and before that response is sent,
 rolled back when the handler raises. Side effects queued with `after_commit` run after
-the response, and only when the commit succeeded. A read-only request gets a session
+the response (those marked `before_response` just before it), and only when the commit
+succeeded. A read-only request gets a session
 that only reads (in autocommit on PostgreSQL) and is closed once its response is built.
 
 The route opens the session, not a dependency with `yield`: FastAPI runs every such
@@ -22,7 +23,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTasks
 
-from dreamlust.kit.after_commit import Job, run_jobs, take_jobs
+from dreamlust.kit.after_commit import Job, run_jobs, take_jobs, take_response_jobs
 from dreamlust.runtime import runtime_of
 
 _SCOPE_KEY = "dreamlust.session"
@@ -58,7 +59,9 @@ class SessionRoute(APIRoute):
             async with database.transaction() as session:
                 request.scope[_SCOPE_KEY] = session
                 response = await handler(request)
+                first = take_response_jobs(session)
                 jobs = take_jobs(session)  # run after the response, once committed
+            await run_jobs(first)
             _run_after_response(response, jobs)
             return response
 

@@ -10,6 +10,8 @@ from starlette.requests import HTTPConnection
 
 from dreamlust.auth.tokens import AccessTokens
 from dreamlust.billing.gateway import PaymentGateway, SandboxGateway
+from dreamlust.cache import tracking
+from dreamlust.cache.read_cache import ReadCache
 from dreamlust.config import Settings
 from dreamlust.db import Database
 from dreamlust.kit.pagination import CursorCodec, Paginator
@@ -34,6 +36,7 @@ class Runtime:
     live: LiveFeed
     storage: Storage
     unsubscribe_tokens: UnsubscribeTokens
+    cache: ReadCache | None = None
 
     @classmethod
     def start(cls, settings: Settings, *, database: Database | None = None) -> Runtime:
@@ -48,6 +51,9 @@ class Runtime:
             unsubscribe=unsubscribe_tokens,
             public_url=settings.public_url,
         ).lend_to(database)
+        cache = ReadCache.start(settings, redis)
+        if cache is not None:
+            tracking.lend_to(cache, database)
         return cls(
             settings=settings,
             database=database,
@@ -62,6 +68,7 @@ class Runtime:
             live=live,
             unsubscribe_tokens=unsubscribe_tokens,
             storage=create_storage(settings),
+            cache=cache,
         )
 
     async def close(self) -> None:

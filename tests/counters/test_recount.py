@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 from click.testing import Result
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
-from typer.testing import CliRunner
 
-from dreamlust.cli import app
-from dreamlust.config import Settings, get_settings
+from dreamlust.config import Settings
 from dreamlust.counters import recount
 from dreamlust.counters.definitions import COUNTERS
 from dreamlust.db import Database
 from dreamlust.engagement import service as engagement
 from dreamlust.models import Comment, Content, Creator, Tag, User
 from dreamlust.seeding import seed_database
-from tests.conftest import TEST_SECRET
 from tests.counters.world import (
     Stored,
     build_world,
@@ -30,26 +26,20 @@ from tests.counters.world import (
     stored_counters,
     value_of,
 )
+from tests.fixtures.cli import Invoke
 from tests.fixtures.factories import make_user
 
-Invoke = Callable[..., Awaitable[Result]]
 NO_DRIFT = {counter.name: (0, 0) for counter in COUNTERS}
 
 
 @pytest.fixture
-def recount_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Invoke]:
+def recount_cli(dreamlust_cli: Invoke) -> Invoke:
     """Run `dreamlust recount ARGS` against the test database, as a shell would."""
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("DREAMLUST_ENV", "test")
-    monkeypatch.setenv("DREAMLUST_SECRET_KEY", TEST_SECRET)
-    get_settings.cache_clear()
 
     async def invoke(*args: str) -> Result:
-        # The command runs its own event loop, so it runs in a thread of its own.
-        return await asyncio.to_thread(CliRunner().invoke, app, ["recount", *args])
+        return await dreamlust_cli("recount", *args)
 
-    yield invoke
-    get_settings.cache_clear()
+    return invoke
 
 
 def reported(output: str) -> dict[str, tuple[int, int]]:

@@ -21,7 +21,7 @@ from dreamlust.errors import (
     ServiceUnavailable,
     install_error_handlers,
 )
-from dreamlust.kit.rate_limit import Limit, RateLimiter
+from dreamlust.kit.rate_limit import Limit, Quota, RateLimiter, reporting_quotas
 from dreamlust.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.redis import available_redis_url, connect_redis
@@ -134,6 +134,54 @@ async def test_a_disabled_limiter_never_refuses(store: Store) -> None:
     limiter = store.limiter(rate_limits_enabled=False)
 
     await _spend(limiter, Limit.LOGIN_PER_ACCOUNT, "alice@example.com", times=20)
+
+
+async def test_a_general_limit_reports_what_is_left_of_its_window(store: Store) -> None:
+    limiter = store.limiter(rate_limit_write_per_address="3/minute")
+    left = []
+    for _ in range(3):
+        with reporting_quotas() as report:
+            await limiter.hit(Limit.WRITE_PER_ADDRESS, "203.0.113.7")
+        assert report.tightest is not None
+        left.append(report.tightest.remaining)
+    with pytest.raises(RateLimited) as refused:
+        await limiter.hit(Limit.WRITE_PER_ADDRESS, "203.0.113.7")
+
+    assert left == [2, 1, 0]
+    assert refused.value.limit == "write_per_address"
+    headers = refused.value.headers
+    assert (headers["RateLimit-Limit"], headers["RateLimit-Remaining"]) == ("3", "0")
+    assert 1 <= int(headers["Retry-After"]) <= 60
+    assert headers["RateLimit-Reset"] == headers["Retry-After"]
+
+
+async def test_the_report_keeps_the_tightest_quota(store: Store) -> None:
+    limiter = store.limiter(rate_limit_write_per_account="10/minute")
+    with reporting_quotas() as report:
+        await limiter.hit(Limit.WRITE_PER_ACCOUNT, "alice")
+        await limiter.hit(Limit.LOGIN_PER_ACCOUNT, "alice@example.com")
+        await limiter.hit(Limit.WRITE_PER_ACCOUNT, "alice")
+
+    assert report.tightest is not None
+    assert (report.tightest.limit, report.tightest.remaining) == (2, 1)
+    assert report.tightest.reset == 1
+
+
+async def test_a_general_limit_frees_again_in_the_next_window(store: Store) -> None:
+    limiter = store.limiter(rate_limit_write_per_account=TWICE_A_SECOND)
+    await _spend(limiter, Limit.WRITE_PER_ACCOUNT, "alice")
+    with pytest.raises(RateLimited) as refused:
+        await limiter.hit(Limit.WRITE_PER_ACCOUNT, "alice")
+
+    await asyncio.sleep(int(refused.value.headers["Retry-After"]))
+
+    await _spend(limiter, Limit.WRITE_PER_ACCOUNT, "alice")
+
+
+def test_fewer_hits_left_is_tighter_and_then_the_longer_wait() -> None:
+    assert Quota(limit=100, remaining=3, reset=5).is_tighter_than(Quota(5, 4, 60))
+    assert Quota(limit=5, remaining=3, reset=60).is_tighter_than(Quota(100, 3, 5))
+    assert not Quota(limit=5, remaining=3, reset=5).is_tighter_than(Quota(100, 3, 5))
 
 
 async def test_limiters_on_one_redis_share_the_count(redis_url: str) -> None:

@@ -3,9 +3,7 @@ assets whose file is gone are found and marked FAILED, never deleted."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,10 +11,8 @@ import pytest
 from click.testing import Result
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from typer.testing import CliRunner
 
-from dreamlust.cli import app
-from dreamlust.config import Settings, get_settings
+from dreamlust.config import Settings
 from dreamlust.db import Database
 from dreamlust.kit.ids import new_id
 from dreamlust.media import gc
@@ -31,13 +27,12 @@ from dreamlust.media.storage import (
 from dreamlust.media.storage.s3 import S3Storage
 from dreamlust.models import MediaAsset
 from dreamlust.models.enums import MediaAssetKind, MediaAssetStatus
-from tests.conftest import TEST_SECRET
+from tests.fixtures.cli import Invoke
 from tests.fixtures.factories import make_content, make_creator, make_user
 from tests.fixtures.s3 import s3_server
 from tests.fixtures.stored_media import S3_UPLOAD_WARNING, store_asset, store_hls
 
 pytestmark = S3_UPLOAD_WARNING
-Invoke = Callable[..., Awaitable[Result]]
 NOW = ("--min-age-minutes", "0")
 
 
@@ -49,22 +44,15 @@ def storage(tmp_path: Path) -> LocalStorage:
 
 @pytest.fixture
 def media_gc(
-    settings: Settings, storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Invoke]:
-    """Run `dreamlust media gc ARGS` against the test database and folder, as a shell would."""
-    monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("DREAMLUST_ENV", "test")
-    monkeypatch.setenv("DREAMLUST_SECRET_KEY", TEST_SECRET)
-    monkeypatch.setenv("DREAMLUST_MEDIA_BACKEND", "local")
+    dreamlust_cli: Invoke, storage: LocalStorage, monkeypatch: pytest.MonkeyPatch
+) -> Invoke:
+    """Run `dreamlust media gc ARGS` against the test database and this test's folder."""
     monkeypatch.setenv("DREAMLUST_MEDIA_DIR", str(storage.root))
-    get_settings.cache_clear()
 
     async def invoke(*args: str) -> Result:
-        # The command runs its own event loop, so it runs in a thread of its own.
-        return await asyncio.to_thread(CliRunner().invoke, app, ["media", "gc", *args])
+        return await dreamlust_cli("media", "gc", *args)
 
-    yield invoke
-    get_settings.cache_clear()
+    return invoke
 
 
 async def stored(storage: Storage) -> list[str]:

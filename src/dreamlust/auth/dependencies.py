@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamlust.auth.service import AuthService, blocked_reason
 from dreamlust.dependencies import DbSession, RuntimeDep
 from dreamlust.errors import Forbidden, Unauthorized
+from dreamlust.kit.request_context import identify_user
 from dreamlust.models import User
 from dreamlust.models.enums import UserRole
 from dreamlust.runtime import runtime_of
@@ -31,6 +32,7 @@ async def optional_user(
     if credentials is None:
         return None
     claims = runtime_of(request).access_tokens.decode(credentials.credentials)
+    identify_user(claims.user_id)
     user = await UserRepository(session).get(claims.user_id)
     if user is None:
         raise Unauthorized("The account no longer exists.")

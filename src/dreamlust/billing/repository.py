@@ -16,12 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    Column,
-    MetaData,
     Select,
-    String,
-    Table,
-    Uuid,
     case,
     delete,
     func,
@@ -46,21 +41,10 @@ from dreamlust.models import (
     User,
 )
 from dreamlust.models.enums import SubscriptionStatus, TransactionStatus, TransactionType
+from dreamlust.models.read_models import creator_balances
 
 CENT = Decimal("0.01")
 INFLOWS = (TransactionType.SUBSCRIPTION, TransactionType.TIP, TransactionType.PREMIUM_CONTENT)
-
-# The view of migration 0004: every creator's balance per currency, in integer cents.
-creator_balances = Table(
-    "creator_balances",
-    MetaData(),
-    Column("creator_id", Uuid()),
-    Column("currency", String(3)),
-    *(
-        Column(f"{name}_cents", BigInteger())
-        for name in ("gross", "fee", "refunded", "withdrawn", "pending", "available")
-    ),
-)
 
 NEWEST_SUBSCRIPTIONS = Ordering(
     scope="subscriptions:newest",

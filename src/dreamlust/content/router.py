@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
-from fastapi import Query, Response, status
+from fastapi import Query, Request, Response, status
+from sqlalchemy import Row
 
 from dreamlust.auth.dependencies import OPTIONAL_BEARER, CreatorUser, Staff
+from dreamlust.cache.content_answers import serve_cards
+from dreamlust.cache.tracking import CATALOG, LISTS, content_scope
 from dreamlust.content import cards, service
 from dreamlust.content.dependencies import (
     DeletedContent,
@@ -28,6 +32,7 @@ from dreamlust.content.repository import (
 from dreamlust.content.schemas import ContentCreate, ContentRead, ContentUpdate, ReviewDecision
 from dreamlust.content.search import MAX_QUERY_LENGTH
 from dreamlust.content.trending import Window
+from dreamlust.content.visibility import Viewer
 from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import HandlePath
 from dreamlust.dependencies import DbSession, PageParams, SettingsDep
@@ -35,6 +40,7 @@ from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models.enums import ContentType
 from dreamlust.request_session import api_router
+from dreamlust.runtime import runtime_of
 from dreamlust.taxonomy.service import normalize_tags
 
 router = api_router(tags=["content"])
@@ -107,18 +113,32 @@ async def list_creator_content(
 
 @router.get("/content/trending", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
 async def trending_content(
+    request: Request,
     reading: ReadingDep,
     page: PageParams,
     window: Window = Window.DAY,
     type: ContentType | None = None,
 ) -> Response:
-    """What is hot now: time-decayed engagement over the window, served from an index."""
+    """What is hot now: time-decayed engagement over the window, served from an index
+    (and from the read cache)."""
     session, viewer, paginator = reading
     repository = ContentRepository(session)
     ordering = TRENDING[window]
-    query = repository.listing(viewer, ContentFilter(type=type), ordering, page, paginator)
-    result = await repository.card_page(query, ordering, page, paginator)
-    return await cards.page_response(session, result, viewer)
+
+    async def read(as_viewer: Viewer) -> tuple[Sequence[Row[Any]], Response]:
+        query = repository.listing(as_viewer, ContentFilter(type=type), ordering, page, paginator)
+        result = await repository.card_page(query, ordering, page, paginator)
+        return result.items, await cards.page_response(session, result, as_viewer)
+
+    return await serve_cards(
+        runtime_of(request).cache,
+        session,
+        viewer,
+        name="trending",
+        key=f"{window.value}:{type.value if type else ''}:{page.limit}:{page.cursor or ''}",
+        scopes=(CATALOG, LISTS),
+        read=read,
+    )
 
 
 @router.get("/search", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
@@ -132,10 +152,21 @@ async def search_content(
 
 
 @router.get("/content/{content_id}", response_model=ContentRead, openapi_extra=OPTIONAL_BEARER)
-async def read_content(content_id: uuid.UUID, reading: ReadingDep) -> Response:
+async def read_content(content_id: uuid.UUID, request: Request, reading: ReadingDep) -> Response:
     session, viewer, _ = reading
-    return await cards.detail_response(
-        session, await service.card(session, content_id, viewer), viewer
+
+    async def read(as_viewer: Viewer) -> tuple[Sequence[Row[Any]], Response]:
+        row = await service.card(session, content_id, as_viewer)
+        return [row], await cards.detail_response(session, row, as_viewer)
+
+    return await serve_cards(
+        runtime_of(request).cache,
+        session,
+        viewer,
+        name="content",
+        key=str(content_id),
+        scopes=(CATALOG, content_scope(content_id)),
+        read=read,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.cache import tracking as cache_tracking
 from dreamlust.config import Settings
 from dreamlust.content import search_index
 from dreamlust.content.repository import READ_OPTIONS, ContentRepository
@@ -267,6 +268,7 @@ async def release_scheduled(session: AsyncSession, settings: Settings, now: date
         else ContentStatus.PUBLISHED
     )
     released = await ContentRepository(session).release_due(now, status)
+    cache_tracking.content_changed(session, [item.id for item in released])
     if status is ContentStatus.PUBLISHED:
         for item in released:
             await _change_content_count(session, item.creator_id, +1)

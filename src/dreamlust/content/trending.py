@@ -22,6 +22,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.functions import FunctionElement
 
+from dreamlust.cache import tracking as cache_tracking
 from dreamlust.kit.types import UTCDateTime
 from dreamlust.models import Content, Like, View
 
@@ -138,3 +139,4 @@ async def refresh(session: AsyncSession, now: datetime, window: Window) -> None:
 async def refresh_all(session: AsyncSession, now: datetime) -> None:
     for window in Window:
         await refresh(session, now, window)
+    cache_tracking.lists_changed(session)

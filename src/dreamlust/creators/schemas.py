@@ -19,7 +19,7 @@ from dreamlust.kit.schemas import (
     SingleLine,
     Url,
 )
-from dreamlust.models.enums import CreatorStatus
+from dreamlust.models.enums import ContentStatus, ContentType, CreatorStatus
 
 RESERVED_HANDLES = frozenset(
     {
@@ -131,3 +131,44 @@ class CreatorUpdate(Patch):
 
 class StaffDecision(Input):
     reason: LongText | None = None
+
+
+class ContentByStatus(Schema):
+    """A creator's live content items in each state; `scheduled` are drafts with a
+    publish time, `drafts` the others."""
+
+    published: int
+    scheduled: int
+    drafts: int
+    pending_review: int
+    rejected: int
+    archived: int
+
+
+class CreatorStatistics(Schema):
+    """A creator's audience and catalogue, counted from the rows (`creator_statistics`)."""
+
+    follower_count: int
+    subscriber_count: int
+    content: ContentByStatus
+    view_count: int
+    watch_seconds: int
+    like_count: int
+    comment_count: int
+
+
+class ContentEngagement(Schema):
+    """One of the creator's items and its engagement (`content_engagement`)."""
+
+    id: uuid.UUID
+    title: str
+    type: ContentType
+    status: ContentStatus
+    created_at: datetime
+    published_at: datetime | None
+    view_count: int
+    unique_viewers: int
+    watch_seconds: int
+    like_count: int
+    comment_count: int
+    playlist_count: int

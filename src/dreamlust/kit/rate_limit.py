@@ -1,8 +1,13 @@
 """Rate limits on the actions worth abusing: logging in, registering, resetting a password …
+and, more loosely, on every write at all.
 
 Each limited action is a member of `Limit`, and its rate is the setting named after it
 (`Limit.REGISTER` → `rate_limit_register`, e.g. "10/hour"). A new limit is a new setting
 plus a new member; the limiter picks it up without further changes.
+
+While a request runs inside `reporting_quotas()` (every write route does, see
+`write_limits.py`), each limit it is counted against notes what it leaves the client; the
+tightest of those becomes the request's `RateLimit-*` response headers.
 """
 
 from __future__ import annotations
@@ -11,6 +16,10 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from enum import StrEnum
 
 from limits import RateLimitItem, parse
@@ -40,21 +49,86 @@ class Limit(StrEnum):
     COMMENT = "comment"
     REPORT = "report"
     UPLOAD = "upload"
+    WRITE_PER_ACCOUNT = "write_per_account"
+    WRITE_PER_ADDRESS = "write_per_address"
 
     @property
     def setting(self) -> str:
         return f"rate_limit_{self.value}"
 
+    @property
+    def is_general(self) -> bool:
+        """A limit on all writes alike, counted in fixed windows (see `RateLimiter`)."""
+        return self in _GENERAL_LIMITS
+
+
+_GENERAL_LIMITS = frozenset({Limit.WRITE_PER_ACCOUNT, Limit.WRITE_PER_ADDRESS})
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """What one limit leaves one client: the fields of the `RateLimit-*` headers."""
+
+    limit: int  # hits allowed per window
+    remaining: int  # hits left now
+    reset: int  # whole seconds until the window frees hits again, at least 1
+
+    def is_tighter_than(self, other: Quota) -> bool:
+        """Fewer hits left; on a tie, the longer wait."""
+        return (self.remaining, -self.reset) < (other.remaining, -other.reset)
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
+
+
+class QuotaReport:
+    """The tightest quota among the limits one request was counted against."""
+
+    __slots__ = ("tightest",)
+
+    def __init__(self) -> None:
+        self.tightest: Quota | None = None
+
+    def note(self, quota: Quota) -> None:
+        if self.tightest is None or quota.is_tighter_than(self.tightest):
+            self.tightest = quota
+
+
+_current_report: ContextVar[QuotaReport | None] = ContextVar("quota_report", default=None)
+
+
+@contextmanager
+def reporting_quotas() -> Iterator[QuotaReport]:
+    """Within this block, every limit counted notes its quota in the report yielded."""
+    report = QuotaReport()
+    token = _current_report.set(report)
+    try:
+        yield report
+    finally:
+        _current_report.reset(token)
+
 
 class RateLimiter:
     """Counts hits per limit and identifiers; a hit over the rate raises `RateLimited`.
 
-    The strategy is the moving window: a rate of "5/minute" means at most five hits in
-    *any* sixty seconds. A fixed window would let a client spend five hits at the end of
-    one minute and five more at the start of the next, doubling the rate that password
+    The strict limits use the moving window: a rate of "5/minute" means at most five hits
+    in *any* sixty seconds. A fixed window would let a client spend five hits at the end
+    of one minute and five more at the start of the next, doubling the rate that password
     guessing actually gets; the sliding window counter only approximates the count. The
     moving window stores one timestamp per allowed hit, at most `amount` of them per key,
     which is cheap for the small amounts these limits use.
+
+    The general write limits (`Limit.is_general`) allow hundreds of hits a minute and are
+    counted on every write, so they use fixed windows aligned to the clock: the window is
+    part of the key, one atomic increment (one Redis round trip) both counts the hit and
+    tells how many are left, and the seconds to the window's end are known without
+    asking. A burst across a window's edge may reach twice the rate, which is no concern
+    for a limit on overall volume. (The moving window would store hundreds of timestamps
+    per client and need a second round trip for the remaining count.)
 
     Counts live in `redis` when it is given (the application's client: its connection pool
     serves both, and every process shares the counts), in process memory otherwise.
@@ -66,7 +140,7 @@ class RateLimiter:
         self.enabled = settings.rate_limits_enabled
         self._rates = {limit: _configured_rate(settings, limit) for limit in Limit}
         self._storage = _storage(redis, key_prefix)
-        self._strategy = MovingWindowRateLimiter(self._storage)
+        self._moving_window = MovingWindowRateLimiter(self._storage)
 
     async def hit(self, rule: str, *identifiers: str) -> None:
         """Count one hit of `rule` (a `Limit`) for `identifiers`, or refuse it when over the rate.
@@ -79,18 +153,32 @@ class RateLimiter:
         limit = Limit(rule)
         rate = self._rates[limit]
         key = (limit.value, *map(_digest, identifiers))
+        report = _current_report.get()
+        quota: Quota | None
         try:
-            if await self._strategy.hit(rate, *key):
-                return
-            retry_after = await self._retry_after(rate, key)
+            if limit.is_general:
+                allowed, quota = await self._count_in_fixed_window(rate, key)
+            else:
+                allowed, quota = await self._count_in_moving_window(
+                    rate, key, wanted=report is not None
+                )
         except RedisError as exc:
             # Without its counts the limiter cannot protect the endpoint: refuse, clearly.
             logger.error("rate limiter storage unavailable: %s", exc)
             raise ServiceUnavailable(
                 "This action is briefly unavailable; try again shortly.", retry_after=5
             ) from exc
+        if quota is None:
+            return
+        if report is not None:
+            report.note(quota)
+        if allowed:
+            return
         raise RateLimited(
-            f"Too many attempts; try again in {retry_after} seconds.", retry_after=retry_after
+            f"Too many requests; try again in {quota.reset} seconds.",
+            retry_after=quota.reset,
+            headers=quota.headers(),
+            limit=limit.value,
         )
 
     async def reset(self) -> None:
@@ -100,12 +188,31 @@ class RateLimiter:
         """
         await self._storage.reset()
 
-    async def _retry_after(self, rate: RateLimitItem, key: tuple[str, ...]) -> int:
-        """Whole seconds until the window has room for one more hit, at least 1."""
-        window = await self._strategy.get_window_stats(rate, *key)
-        if window.remaining > 0:
-            return 1
-        return max(math.ceil(window.reset_time - time.time()), 1)
+    async def _count_in_moving_window(
+        self, rate: RateLimitItem, key: tuple[str, ...], *, wanted: bool
+    ) -> tuple[bool, Quota | None]:
+        """Whether the hit is allowed, and the quota left: always for a refused hit, for an
+        allowed one only when `wanted` (it costs a second round trip)."""
+        allowed = await self._moving_window.hit(rate, *key)
+        if allowed and not wanted:
+            return True, None
+        window = await self._moving_window.get_window_stats(rate, *key)
+        # Until the oldest hit leaves the window, which frees one more.
+        reset = max(math.ceil(window.reset_time - time.time()), 1)
+        if allowed:
+            return True, Quota(rate.amount, max(window.remaining, 0), reset)
+        # A hit may have left the window since ours was refused: then try again at once.
+        return False, Quota(rate.amount, 0, reset if window.remaining <= 0 else 1)
+
+    async def _count_in_fixed_window(
+        self, rate: RateLimitItem, key: tuple[str, ...]
+    ) -> tuple[bool, Quota]:
+        period = rate.get_expiry()
+        now = time.time()
+        window = int(now // period)
+        count = await self._storage.incr(rate.key_for(*key, str(window)), period)
+        reset = max(math.ceil((window + 1) * period - now), 1)
+        return count <= rate.amount, Quota(rate.amount, max(rate.amount - count, 0), reset)
 
 
 def _configured_rate(settings: Settings, limit: Limit) -> RateLimitItem:

@@ -1,67 +1,65 @@
-"""Request ids: taken from `X-Request-ID` or made up, echoed back and put in every log line."""
+"""What is known about the request being served: its id and, once known, who sent it.
+
+The request middleware (`observability/middleware.py`) opens one `RequestContext` per
+request; code below it reads it (every log line carries the request id) or adds to it
+(`identify_user`). Tasks started while serving a request inherit it.
+"""
 
 from __future__ import annotations
 
-import logging
 import re
-from contextvars import ContextVar
-
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+import uuid
+from contextvars import ContextVar, Token
+from dataclasses import dataclass
 
 from dreamlust.kit.ids import new_id
 
 REQUEST_ID_HEADER = b"x-request-id"
+NO_REQUEST_ID = "-"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
-request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    user_id: str | None = None
 
 
-class RequestIdMiddleware:
-    """Plain ASGI middleware: cheap enough for every request."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = _incoming_request_id(scope) or new_id().hex
-        token = request_id_var.set(request_id)
-
-        async def send_with_request_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER, request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_request_id)
-        finally:
-            request_id_var.reset(token)
+_current: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
 
 
-def _incoming_request_id(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", []):
+def open_request(
+    headers: list[tuple[bytes, bytes]],
+) -> tuple[RequestContext, Token[RequestContext | None]]:
+    """The context of a new request, current from now on: its id is the client's
+    `X-Request-ID` when that is safe to echo and log, else a new one."""
+    context = RequestContext(_incoming_request_id(headers) or new_id().hex)
+    return context, _current.set(context)
+
+
+def close_request(token: Token[RequestContext | None]) -> None:
+    _current.reset(token)
+
+
+def current_request() -> RequestContext | None:
+    return _current.get()
+
+
+def current_request_id() -> str:
+    context = _current.get()
+    return NO_REQUEST_ID if context is None else context.request_id
+
+
+def identify_user(user_id: uuid.UUID) -> None:
+    """Note who the request is from (the subject of its access token)."""
+    context = _current.get()
+    if context is not None:
+        context.user_id = str(user_id)
+
+
+def _incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
         if name == REQUEST_ID_HEADER:
-            candidate: str = value.decode("latin-1")
+            candidate = value.decode("latin-1")
             return candidate if _SAFE_REQUEST_ID.match(candidate) else None
     return None
-
-
-class RequestIdLogFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdLogFilter())
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())

@@ -33,6 +33,7 @@ from dreamlust.db import Database
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.ids import new_id
 from dreamlust.media import images, video
+from dreamlust.media.files import delete_files_of
 from dreamlust.media.images import ImageRejected, Picture
 from dreamlust.media.probe import Probe, ProbeError, probe
 from dreamlust.media.processing_repository import ProcessingRepository
@@ -40,7 +41,6 @@ from dreamlust.media.storage import (
     ObjectNotFound,
     Storage,
     derived_key,
-    derived_prefix,
     original_key,
 )
 from dreamlust.media.tools import ToolFailed, ToolTimedOut
@@ -188,13 +188,7 @@ async def claim_next(
         logger.warning(
             "media asset %s failed %d times; giving up", asset.id, asset.processing_attempts
         )
-        await delete_files(storage, asset.id)
-
-
-async def delete_files(storage: Storage, asset_id: uuid.UUID) -> None:
-    """The original and everything derived from it, gone from storage."""
-    await storage.delete(original_key(asset_id))
-    await storage.delete_prefix(derived_prefix(asset_id))
+        await delete_files_of(storage, [asset.id])
 
 
 async def _lease(
@@ -506,7 +500,7 @@ async def _finish_failed(
         )
     if failed:
         logger.info("media asset %s failed: %s", claim.asset_id, reason)
-        await delete_files(storage, claim.asset_id)
+        await delete_files_of(storage, [claim.asset_id])
 
 
 async def _retry_later(database: Database, claim: Claim, held: datetime) -> None:

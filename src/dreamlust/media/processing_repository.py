@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import delete, exists, or_, select, update
 
+from dreamlust.cache import tracking as cache_tracking
 from dreamlust.kit.repository import Repository
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.models import Content, MediaAsset
@@ -96,6 +97,7 @@ class ProcessingRepository(Repository[MediaAsset]):
             .values(**values, version=Content.version + 1)
             .execution_options(synchronize_session=False)
         )
+        cache_tracking.content_changed(self.session, [content_id])
 
     async def media_states(
         self, content_id: uuid.UUID

@@ -39,9 +39,21 @@ def _configure(connection: Connection) -> None:
     )
 
 
+def _limit_lock_waits() -> None:
+    """On PostgreSQL, a statement that waits longer than the setting for a lock fails
+    the migration, instead of holding up every query queued behind its lock request."""
+    if context.get_context().dialect.name != "postgresql":
+        return
+    seconds = config.attributes.get("lock_timeout_seconds")
+    if seconds is None:
+        seconds = get_settings().migration_lock_timeout_seconds
+    context.execute(f"SET LOCAL lock_timeout = '{int(seconds)}s'")
+
+
 def _run(connection: Connection) -> None:
     _configure(connection)
     with context.begin_transaction():
+        _limit_lock_waits()
         context.run_migrations()
 
 
@@ -52,9 +64,26 @@ async def _run_online() -> None:
     await engine.dispose()
 
 
+def _run_offline() -> None:
+    """`alembic upgrade A:B --sql`: the SQL of revisions A to B, written out instead of
+    run, for review and for `squawk` (steps that read rows to move them write nothing)."""
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url") or get_settings().database_url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_item=render_item,
+        include_name=include_name,
+    )
+    with context.begin_transaction():
+        _limit_lock_waits()
+        context.run_migrations()
+
+
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
-    if connection is not None:
+    if context.is_offline_mode():
+        _run_offline()
+    elif connection is not None:
         _run(connection)
     else:
         asyncio.run(_run_online())

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Path, Query, status
+from fastapi import Path, Query, Request, Response, status
 
 from dreamlust.auth.dependencies import Admin, OptionalUser
+from dreamlust.cache.entries import Answer
+from dreamlust.cache.public_answers import json_answer, serve_public
+from dreamlust.cache.tracking import CATALOG, LISTS
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
 from dreamlust.errors import Forbidden, Unauthorized
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models import Category
 from dreamlust.models.enums import UserRole
 from dreamlust.request_session import api_router
+from dreamlust.runtime import runtime_of
 from dreamlust.taxonomy import service
 from dreamlust.taxonomy.schemas import CategoryCreate, CategoryRead, CategoryUpdate, TagRead
 
@@ -26,17 +30,31 @@ async def list_categories(
     page: PageParams,
     paginator: PaginatorDep,
     viewer: OptionalUser,
+    request: Request,
     include_inactive: bool = False,
-) -> Page[CategoryRead]:
+) -> Response:
+    """The active categories in display order (cached); administrators may ask for the
+    inactive ones too."""
+
+    async def read() -> Answer:
+        result = await service.list_categories(
+            session, page, paginator, include_inactive=include_inactive
+        )
+        return json_answer(Page[CategoryRead].model_validate(result))
+
     if include_inactive:
         if viewer is None:
             raise Unauthorized("Sign in as an administrator to list inactive categories.")
         if not viewer.role.at_least(UserRole.ADMIN):
             raise Forbidden("Only administrators can list inactive categories.")
-    result = await service.list_categories(
-        session, page, paginator, include_inactive=include_inactive
+        return (await read()).response()
+    return await serve_public(
+        runtime_of(request).cache,
+        name="categories",
+        key=f"{page.limit}:{page.cursor or ''}",
+        scopes=(CATALOG,),
+        read=read,
     )
-    return Page[CategoryRead].model_validate(result)
 
 
 @router.get("/categories/{slug}", response_model=CategoryRead)
@@ -77,10 +95,24 @@ async def list_tags(
     session: DbSession,
     page: PageParams,
     paginator: PaginatorDep,
+    request: Request,
     prefix: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
     sort: Literal["name", "popular"] = "name",
-) -> Page[TagRead]:
-    result = await service.list_tags(
-        session, page, paginator, prefix=prefix, popular=sort == "popular"
+) -> Response:
+    """Tags by name (autocomplete with `prefix`) or by use; the popular ones are cached."""
+
+    async def read() -> Answer:
+        result = await service.list_tags(
+            session, page, paginator, prefix=prefix, popular=sort == "popular"
+        )
+        return json_answer(Page[TagRead].model_validate(result))
+
+    if sort != "popular":
+        return (await read()).response()
+    return await serve_public(
+        runtime_of(request).cache,
+        name="tags",
+        key=f"{prefix or ''}:{page.limit}:{page.cursor or ''}",
+        scopes=(CATALOG, LISTS),
+        read=read,
     )
-    return Page[TagRead].model_validate(result)

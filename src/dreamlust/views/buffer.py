@@ -133,3 +133,11 @@ class ViewBuffer:
     async def finish_batch(self, batch: str) -> bool:
         """Delete the batch once stored, unless another flush already replaced it."""
         return bool(await self._finish(keys=[self.processing, self.batch], args=[batch]))
+
+    async def backlog(self) -> int:
+        """How many views wait to be stored: the pending ones and a batch being flushed."""
+        async with self.redis.pipeline(transaction=False) as pipeline:
+            pipeline.llen(self.pending)
+            pipeline.llen(self.processing)
+            pending, processing = await pipeline.execute()
+        return int(pending) + int(processing)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import uuid_utils.compat
-from alembic import op
+from alembic import context, op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -253,6 +253,8 @@ def upgrade() -> None:
 
 
 def _move_prices_into_tiers() -> None:
+    if context.is_offline_mode():
+        return  # rendering SQL (`--sql`): there are no rows to read
     connection = op.get_bind()
     tiers = sa.table(
         "creator_tiers",

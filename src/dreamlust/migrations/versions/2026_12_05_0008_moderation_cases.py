@@ -28,7 +28,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import uuid_utils.compat
-from alembic import op
+from alembic import context, op
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -239,6 +239,8 @@ _CASES = sa.table(
 
 
 def _open_cases_for_existing_reports() -> None:
+    if context.is_offline_mode():
+        return  # rendering SQL (`--sql`): there are no rows to read
     connection = op.get_bind()
     reports = connection.execute(
         sa.select(_REPORTS).order_by(_REPORTS.c.created_at, _REPORTS.c.id)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0009"
@@ -57,6 +57,8 @@ def _to_switches(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rewrite(change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    if context.is_offline_mode():
+        return  # rendering SQL (`--sql`): there are no rows to read
     connection = op.get_bind()
     after = None
     while True:

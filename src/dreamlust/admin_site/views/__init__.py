@@ -1,0 +1,1 @@
+"""The admin site's model views, one module per domain."""

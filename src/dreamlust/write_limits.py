@@ -1,0 +1,121 @@
+"""The general rate limit on writes: every POST, PUT, PATCH and DELETE of the API counts
+against its client's address and, when it carries a valid access token, its account.
+
+The limit sits in front of each write route's ASGI handler (pure ASGI, before FastAPI
+parses anything), so reads pay nothing for it: their routes are left as they are.
+
+One budget per client covers all writes (not one per route): a client allowed 120 writes
+a minute on each of sixty routes would in effect be allowed thousands, and a budget the
+client can read from any response is one it can pace itself by. The stricter limits of
+particular actions (sign-in, comments, uploads …) still apply inside the routes.
+
+Every response of a limited route carries `RateLimit-Limit`, `RateLimit-Remaining` and
+`RateLimit-Reset` (seconds) for the tightest limit the request was counted against; a
+refusal is a 429 with `Retry-After`. Without the Redis the counts live in, writes are
+refused with a 503, like every rate-limited action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dreamlust.auth.tokens import AccessTokens
+from dreamlust.errors import Unauthorized
+from dreamlust.kit.client_address import client_address
+from dreamlust.kit.rate_limit import Limit, QuotaReport, reporting_quotas
+from dreamlust.runtime import runtime_of
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Writes the general limit leaves alone (method, path relative to the API prefix), and why.
+UNLIMITED_WRITES = frozenset(
+    {
+        # Signed by the payment provider, which retries what is refused: a 429 would only
+        # delay settlements. The signature check keeps everyone else out.
+        ("POST", "/webhooks/payments"),
+        # The chunks of a tus upload: the upload was counted when it was created
+        # (`rate_limit_upload`), and a client may send many small chunks a second.
+        ("PATCH", "/uploads/{asset_id}"),
+    }
+)
+
+_RATE_LIMIT_HEADER = b"ratelimit-limit"
+
+
+def limit_writes(routers: Iterable[APIRouter]) -> None:
+    """Put the general write limit in front of every write route of `routers` but the
+    `UNLIMITED_WRITES`. Routers are shared by every application made from them: a route
+    already limited is left as it is."""
+    unmatched = set(UNLIMITED_WRITES)
+    for router in routers:
+        for route in router.routes:
+            if not isinstance(route, APIRoute):
+                continue
+            route_methods = route.methods or set()
+            exempt = {(m, route.path_format) for m in route_methods} & UNLIMITED_WRITES
+            unmatched -= exempt
+            methods = WRITE_METHODS.intersection(route_methods) - {m for m, _path in exempt}
+            if methods and not isinstance(route.handle, WriteLimited):
+                # Not `route.app`: FastAPI serves an included route through an app of each
+                # inclusion's own, always by way of the route's `handle`.
+                route.handle = WriteLimited(route.handle, methods)  # type: ignore[method-assign]
+    if unmatched:
+        raise RuntimeError(f"UNLIMITED_WRITES names routes that do not exist: {unmatched}")
+
+
+class WriteLimited:
+    """A route's handler behind the general write limit, for the `methods` it limits."""
+
+    def __init__(self, handle: ASGIApp, methods: frozenset[str]) -> None:
+        self.handle = handle
+        self.methods = methods
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        runtime = runtime_of(request)
+        limiter = runtime.rate_limiter
+        if not limiter.enabled or scope["method"] not in self.methods:
+            await self.handle(scope, receive, send)
+            return
+        with reporting_quotas() as report:
+            address = client_address(request, runtime.settings.trusted_proxies)
+            await limiter.hit(Limit.WRITE_PER_ADDRESS, address)
+            account = _account(request, runtime.access_tokens)
+            if account is not None:
+                await limiter.hit(Limit.WRITE_PER_ACCOUNT, account)
+            await self.handle(scope, receive, _reporting_quota(send, report))
+
+
+def _account(request: Request, tokens: AccessTokens) -> str | None:
+    """The account of a valid bearer token; None for anyone else (the route answers an
+    invalid token with a 401, and until then the address alone is counted)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        return str(tokens.decode(token.strip()).user_id)
+    except Unauthorized:
+        return None
+
+
+def _reporting_quota(send: Send, report: QuotaReport) -> Send:
+    """`send`, adding the tightest quota's headers to the response unless it has them
+    already (a refusal inside the route reports the refused limit itself)."""
+
+    async def send_with_quota(message: Message) -> None:
+        if message["type"] == "http.response.start" and report.tightest is not None:
+            headers = list(message.get("headers", []))
+            if all(name.lower() != _RATE_LIMIT_HEADER for name, _value in headers):
+                headers += [
+                    (name.lower().encode(), value.encode())
+                    for name, value in report.tightest.headers().items()
+                ]
+                message["headers"] = headers
+        await send(message)
+
+    return send_with_quota
