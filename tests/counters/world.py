@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamlust.counters.definitions import COUNTERS
 from dreamlust.db import INCLUDE_DELETED, Database
 from dreamlust.kit.clock import utcnow
-from dreamlust.models import Comment, Content, Follow, Like, PlaylistItem, User, View
+from dreamlust.models import Comment, Content, Follow, Like, PlaylistItem, User
 from dreamlust.models.enums import ContentStatus, SubscriptionStatus
+from tests.fixtures.comments import make_comment
 from tests.fixtures.factories import (
     make_content,
     make_creator,
@@ -20,6 +21,7 @@ from tests.fixtures.factories import (
     make_subscription,
     make_tag,
     make_user,
+    view_of,
 )
 
 Stored = dict[tuple[str, uuid.UUID], int]
@@ -51,8 +53,8 @@ async def build_world(session: AsyncSession) -> World:
 
     for content, viewers in ((clip, [fan, friend, None]), (removed_clip, [fan, None])):
         for viewer in viewers:
-            session.add(_view(content, viewer))
-    session.add(_view(other_clip, stranger))
+            session.add(view_of(content, viewer))
+    session.add(view_of(other_clip, stranger))
     for content, user in ((clip, fan), (clip, friend), (removed_clip, stranger), (other_clip, fan)):
         session.add(Like(content_id=content.id, user_id=user.id))
     for creator, user in ((star, fan), (star, friend), (newcomer, stranger)):
@@ -115,11 +117,6 @@ async def build_world(session: AsyncSession) -> World:
     )
 
 
-def _view(content: Content, viewer: User | None) -> View:
-    user_id = viewer.id if viewer else None
-    return View(content_id=content.id, user_id=user_id, viewer_hash=str(user_id or "anonymous"))
-
-
 async def _comment(
     session: AsyncSession,
     content: Content,
@@ -128,16 +125,9 @@ async def _comment(
     parent: Comment | None = None,
     deleted: bool = False,
 ) -> Comment:
-    comment = Comment(
-        content_id=content.id,
-        user_id=author.id,
-        parent_id=parent.id if parent else None,
-        text="Nice one",
-        deleted_at=utcnow() if deleted else None,
+    return await make_comment(
+        session, content, author, parent=parent, deleted_at=utcnow() if deleted else None
     )
-    session.add(comment)
-    await session.flush()
-    return comment
 
 
 async def stored_counters(database: Database) -> Stored:

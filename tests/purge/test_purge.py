@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,13 +27,13 @@ from dreamlust.models import (
     PlaylistItem,
     Transaction,
     User,
-    View,
 )
 from dreamlust.models.enums import MediaAssetKind, TransactionStatus, TransactionType
 from dreamlust.purge import service
 from dreamlust.runtime import Runtime
 from tests.conftest import StatementCounter
 from tests.fixtures.cli import Invoke
+from tests.fixtures.comments import make_comment
 from tests.fixtures.factories import (
     make_category,
     make_content,
@@ -43,6 +42,7 @@ from tests.fixtures.factories import (
     make_subscription,
     make_tag,
     make_user,
+    view_of,
 )
 from tests.fixtures.stored_media import store_asset
 
@@ -77,7 +77,7 @@ async def build_scene(session: AsyncSession, runtime: Runtime) -> Scene:
 
     for item, viewers in ((clip, [fan, leaver, None]), (removed, [fan]), (orphaned, [fan])):
         for viewer in viewers:
-            session.add(_view(item, viewer))
+            session.add(view_of(item, viewer))
     for item, user in ((clip, fan), (clip, leaver), (removed, fan), (orphaned, fan)):
         session.add(Like(content_id=item.id, user_id=user.id))
     for creator, user in ((star, fan), (star, leaver), (gone, fan)):
@@ -92,12 +92,12 @@ async def build_scene(session: AsyncSession, runtime: Runtime) -> Scene:
     session.add(PlaylistItem(playlist_id=dropped.id, content_id=clip.id, position=0))
     leavers_list = await make_playlist(session, leaver)
 
-    tombstone = await _comment(session, clip, fan, deleted_at=long_ago)
-    live_reply = await _comment(session, clip, fan, parent=tombstone)
-    thread = await _comment(session, clip, fan, deleted_at=long_ago)
-    dead_reply = await _comment(session, clip, fan, parent=thread, deleted_at=long_ago)
-    lately_deleted = await _comment(session, clip, fan, deleted_at=lately)
-    leavers_comment = await _comment(session, clip, leaver)
+    tombstone = await make_comment(session, clip, fan, deleted_at=long_ago)
+    live_reply = await make_comment(session, clip, fan, parent=tombstone)
+    thread = await make_comment(session, clip, fan, deleted_at=long_ago)
+    dead_reply = await make_comment(session, clip, fan, parent=thread, deleted_at=long_ago)
+    lately_deleted = await make_comment(session, clip, fan, deleted_at=lately)
+    leavers_comment = await make_comment(session, clip, leaver)
 
     old_category = await make_category(session, deleted_at=long_ago)
     recent_category = await make_category(session, deleted_at=lately)
@@ -150,31 +150,6 @@ async def build_scene(session: AsyncSession, runtime: Runtime) -> Scene:
         search_titles={clip.title: True, removed.title: False, orphaned.title: False},
         ledger={entry.id for entry in ledger},
     )
-
-
-def _view(content: Content, viewer: User | None) -> View:
-    user_id = viewer.id if viewer else None
-    return View(content_id=content.id, user_id=user_id, viewer_hash=str(user_id or "anonymous"))
-
-
-async def _comment(
-    session: AsyncSession,
-    content: Content,
-    author: User,
-    *,
-    parent: Comment | None = None,
-    deleted_at: Any = None,
-) -> Comment:
-    comment = Comment(
-        content_id=content.id,
-        user_id=author.id,
-        parent_id=parent.id if parent else None,
-        text="Nice one",
-        deleted_at=deleted_at,
-    )
-    session.add(comment)
-    await session.flush()
-    return comment
 
 
 def _payment(
