@@ -34,12 +34,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 import asyncpg
+import jwt
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -66,6 +67,7 @@ _CARD_COLUMNS = (
     "content.media_type AS media_type, content.duration AS duration, "
     "content.file_size AS file_size, content.width AS width, content.height AS height, "
     "content.vr_projection AS vr_projection, content.vr_stereo_format AS vr_stereo_format, "
+    "content.streaming_info AS streaming_info, "
     "content.view_count AS view_count, content.like_count AS like_count, "
     "content.comment_count AS comment_count, content.share_count AS share_count, "
     "content.is_public AS is_public, content.is_nsfw AS is_nsfw, "
@@ -108,23 +110,33 @@ DETAIL_SQL = (
     f"SELECT {_CARD_COLUMNS}{_FROM}\nWHERE {_LISTED.format(3, 4, 5)} AND content.id = $6::UUID"
 )
 
-# GET /search: full-text matches ranked by ts_rank, then `listed()`; keyset on (rank, id).
+# GET /search: the newest 200 full-text matches (search/query.py), ranked by ts_rank,
+# then `listed()`; keyset on (rank, id). The query's terms are written into the SQL, so
+# that each search is planned for its own words.
 _SEARCH_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
+_SEARCH_CANDIDATES = (
+    "WITH candidates AS MATERIALIZED \n(SELECT content_search.content_id AS content_id, "
+    "content_search.document AS document \nFROM content_search \n"
+    "WHERE content_search.document @@ to_tsquery($7::REGCONFIG, {terms}) "
+    "ORDER BY content_search.content_id DESC \n LIMIT 200)\n "
+)
 _SEARCH_JOIN = (
-    "JOIN (SELECT content_search.content_id AS content_id, "
+    "JOIN (SELECT candidates.content_id AS content_id, "
     "ts_rank(CAST(ARRAY[$3::FLOAT, $4::FLOAT, $5::FLOAT, $6::FLOAT] AS REAL[]), "
-    "content_search.document, to_tsquery($7::REGCONFIG, $8::VARCHAR)) AS rank "
-    "\nFROM content_search \nWHERE content_search.document @@ "
-    "to_tsquery($7::REGCONFIG, $8::VARCHAR)) AS hits ON hits.content_id = content.id "
+    "candidates.document, to_tsquery($7::REGCONFIG, {terms})) AS rank "
+    "\nFROM candidates ORDER BY rank DESC, candidates.content_id DESC) AS hits "
+    "ON hits.content_id = content.id "
 )
 
 
 def search_sql(*, after: bool) -> str:
-    keyset = "AND (hits.rank, hits.content_id) < ($12::FLOAT, $13::UUID) " if after else ""
+    """The statement of a search, with `{terms}` where its quoted terms go."""
+    keyset = "AND (hits.rank, hits.content_id) < ($11::FLOAT, $12::UUID) " if after else ""
     return (
-        f"SELECT {_CARD_COLUMNS}, hits.rank, hits.content_id{_FROM}{_SEARCH_JOIN}"
-        f"\nWHERE {_LISTED.format(9, 10, 11)} {keyset}"
-        f"ORDER BY hits.rank DESC, hits.content_id DESC \n LIMIT ${14 if after else 12}::INTEGER"
+        f"{_SEARCH_CANDIDATES}SELECT {_CARD_COLUMNS}, hits.rank, hits.content_id"
+        f"{_FROM}{_SEARCH_JOIN}"
+        f"\nWHERE {_LISTED.format(8, 9, 10)} {keyset}"
+        f"ORDER BY hits.rank DESC, hits.content_id DESC \n LIMIT ${13 if after else 11}::INTEGER"
     )
 
 
@@ -184,8 +196,8 @@ TRENDING = {
     for window in ("24h", "7d", "30d")
 }
 SORTS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING["24h"]}
-SEARCH_FIRST_PAGE = search_sql(after=False)
-SEARCH_NEXT_PAGE = search_sql(after=True)
+_SEARCH_FIRST_PAGE = search_sql(after=False)
+_SEARCH_NEXT_PAGE = search_sql(after=True)
 _MAX_QUERY_LENGTH = 1000
 _MAX_TERMS = 16
 _MAX_TERM_LENGTH = 64
@@ -203,6 +215,16 @@ def search_terms(text: str) -> tuple[str, ...]:
         if any(unicodedata.category(char)[0] in "LN" for char in word)
     )
     return tuple(dict.fromkeys(words))[:_MAX_TERMS]
+
+
+def search_statements(terms: tuple[str, ...]) -> tuple[str, str]:
+    """The statements of a search for the first page and the next ones, as dreamlust
+    writes them: the terms as a quoted `to_tsquery` literal."""
+    tsquery = " & ".join(f"{term}:*" for term in terms).replace("'", "''")
+    return (
+        _SEARCH_FIRST_PAGE.replace("{terms}", f"'{tsquery}'"),
+        _SEARCH_NEXT_PAGE.replace("{terms}", f"'{tsquery}'"),
+    )
 
 
 def search_ordering(terms: tuple[str, ...]) -> Ordering:
@@ -269,11 +291,16 @@ def _problem(status: int, title: str, detail: str) -> Response:
     return Response(orjson.dumps(body), status, media_type="application/problem+json")
 
 
-def _item(row: asyncpg.Record) -> dict[str, Any]:
-    # Anonymous viewers never see NSFW (never blurred) and never own or bought anything,
-    # so premium items come locked, without their media. Categories and tags arrive as
-    # JSON text and go out as they are.
-    locked = row["is_premium"]
+def _fragment(text: str | None) -> orjson.Fragment | None:
+    return None if text is None else orjson.Fragment(text)
+
+
+def _item(row: asyncpg.Record, unlocked: frozenset[uuid.UUID] = frozenset()) -> dict[str, Any]:
+    # Anonymous viewers (and the feed's viewer, who hides NSFW) never see NSFW, so never
+    # blurred; premium items come locked, without their media, unless `unlocked` (bought
+    # or included in a subscription). Categories and tags arrive as JSON text and go out
+    # as they are.
+    locked = row["is_premium"] and row["id"] not in unlocked
     return {
         "id": row["id"],
         "title": row["title"],
@@ -299,6 +326,7 @@ def _item(row: asyncpg.Record) -> dict[str, Any]:
         "height": row["height"],
         "vr_projection": row["vr_projection"],
         "vr_stereo_format": row["vr_stereo_format"],
+        "streaming_info": None if locked else _fragment(row["streaming_info"]),
         "view_count": row["view_count"],
         "like_count": row["like_count"],
         "comment_count": row["comment_count"],
@@ -398,18 +426,175 @@ async def search(request: Request) -> Response:
     terms = search_terms(text)
     if len(text) > _MAX_QUERY_LENGTH or not terms:
         return _problem(422, "Unprocessable Content", "q needs at least one letter or digit.")
-    tsquery = " & ".join(f"{term}:*" for term in terms)
-    params = (
-        *_JSON_KEYS,
-        *_SEARCH_WEIGHTS,
-        "simple",
-        tsquery,
-        PUBLISHED,
-        datetime.now(UTC),
-        APPROVED,
+    params = (*_JSON_KEYS, *_SEARCH_WEIGHTS, "simple", PUBLISHED, datetime.now(UTC), APPROVED)
+    return await _page(request, search_ordering(terms), search_statements(terms), params)
+
+
+# --- GET /users/me/feed: a signed-in viewer (auth/dependencies.py, engagement/) ---------
+
+USER_SQL = (
+    "SELECT users.id, users.email, users.username, users.password_hash, "
+    "users.email_verified, users.email_verified_at, users.display_name, users.avatar_url, "
+    "users.bio, users.location, users.website, users.birth_date, users.role, users.status, "
+    "users.is_creator, users.preferences, users.last_login_at, users.updated_at, "
+    "users.created_at, users.deleted_at, users.version \nFROM users \n"
+    "WHERE users.id = $1::UUID AND users.deleted_at IS NULL"
+)
+_TOKEN_CLAIMS = ["sub", "role", "exp", "iat", "jti", "iss", "typ"]
+_BLOCKED = {"SUSPENDED", "BANNED"}
+_STAFF = {"MODERATOR", "ADMIN"}
+_ADULT_AGE = 18
+_NOT_AGE_RESTRICTED = " AND content.age_restricted IS false"
+_FOLLOWED = (
+    " AND content.creator_id IN (SELECT follows.creator_id \nFROM follows \n"
+    "WHERE follows.user_id = $6::UUID)"
+)
+# Entitlements (content/entitlements.py): live subscriptions, and each tier's level.
+_LIVE_SUBSCRIPTION = ("ACTIVE", "CANCELED")
+_LEVELS = {"BASIC": 1, "PREMIUM": 2, "VIP": 3}
+_HIGHEST = 3
+
+
+def feed_sql(*, adult: bool, after: bool) -> str:
+    """The feed of a viewer who hides NSFW: `listed()` (an adult also sees age-restricted
+    items), kept to the followed creators, newest first."""
+    listed = _LISTED.format(3, 4, 5)
+    if adult:
+        listed = listed.removesuffix(_NOT_AGE_RESTRICTED)
+    keyset = (
+        " AND (content.published_at, content.id) < ($7::TIMESTAMP WITH TIME ZONE, $8::UUID)"
+        if after
+        else ""
     )
-    sql = (SEARCH_FIRST_PAGE, SEARCH_NEXT_PAGE)
-    return await _page(request, search_ordering(terms), sql, params)
+    return (
+        f"SELECT {_CARD_COLUMNS}{_FROM}\nWHERE {listed}{_FOLLOWED}{keyset} "
+        "ORDER BY content.published_at DESC, content.id DESC \n"
+        f" LIMIT ${9 if after else 7}::INTEGER"
+    )
+
+
+FEED_SQL = {
+    adult: (feed_sql(adult=adult, after=False), feed_sql(adult=adult, after=True))
+    for adult in (False, True)
+}
+
+
+def _placeholders(first: int, count: int) -> str:
+    return ", ".join(f"${number}::UUID" for number in range(first, first + count))
+
+
+def purchases_sql(items: int) -> str:
+    return (
+        "SELECT content_purchases.content_id \nFROM content_purchases \n"
+        "WHERE content_purchases.user_id = $1::UUID AND content_purchases.content_id IN "
+        f"({_placeholders(2, items)})"
+    )
+
+
+def subscriptions_sql(creators: int) -> str:
+    statuses = creators + 3
+    return (
+        "SELECT subscriptions.creator_id, subscriptions.level \nFROM subscriptions \n"
+        "WHERE subscriptions.subscriber_id = $1::UUID AND subscriptions.creator_id IN "
+        f"({_placeholders(3, creators)}) AND subscriptions.status IN "
+        f"(${statuses}, ${statuses + 1}) "
+        "AND subscriptions.current_period_end > $2::TIMESTAMP WITH TIME ZONE"
+    )
+
+
+def entitlement_statements(items: Sequence[dict[str, Any]]) -> list[str]:
+    """The statements `_unlocked` sends for a page of these items (as JSON), for a viewer
+    who owns none of them."""
+    premium = [item for item in items if item["is_premium"]]
+    if not premium:
+        return []
+    creators = {item["creator"]["id"] for item in premium}
+    return [purchases_sql(len(premium)), subscriptions_sql(len(creators))]
+
+
+async def _unlocked(
+    conn: asyncpg.Connection, user_id: uuid.UUID, rows: Sequence[asyncpg.Record], now: datetime
+) -> frozenset[uuid.UUID]:
+    """The premium items of the page this viewer may play: their own, bought, or
+    included in a live subscription (the same two statements as dreamlust)."""
+    premium = [row for row in rows if row["is_premium"]]
+    granted = {row["id"] for row in premium if row["creator_user_id"] == user_id}
+    others = [row for row in premium if row["id"] not in granted]
+    if not others:
+        return frozenset(granted)
+    bought = await conn.fetch(purchases_sql(len(others)), user_id, *(row["id"] for row in others))
+    granted.update(row[0] for row in bought)
+    creators = list({row["creator_id"] for row in others})
+    levels = dict(
+        await conn.fetch(
+            subscriptions_sql(len(creators)), user_id, now, *creators, *_LIVE_SUBSCRIPTION
+        )
+    )
+    granted.update(
+        row["id"]
+        for row in others
+        if levels.get(row["creator_id"], 0) >= _LEVELS.get(row["premium_tier"], _HIGHEST)
+    )
+    return frozenset(granted)
+
+
+def _signed_in(request: Request) -> uuid.UUID | None:
+    """The user id of a valid access token (access_tokens.py), else None."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    try:
+        claims = jwt.decode(
+            token,
+            request.app.state.access_key,
+            algorithms=["HS256"],
+            issuer="dreamlust",
+            options={"require": _TOKEN_CLAIMS},
+        )
+        if claims["typ"] != "access":
+            return None
+        return uuid.UUID(claims["sub"])
+    except (jwt.InvalidTokenError, ValueError, KeyError):
+        return None
+
+
+def _is_adult(born: date | None, today: date) -> bool:
+    if born is None:
+        return False
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age >= _ADULT_AGE
+
+
+async def my_feed(request: Request) -> Response:
+    user_id = _signed_in(request)
+    if user_id is None:
+        return _problem(401, "Unauthorized", "The access token is invalid or has expired.")
+    try:
+        limit = _limit(request)
+        cursor = request.query_params.get("cursor")
+        after = cursors(request).decode(LATEST, cursor) if cursor else ()
+    except BadRequest as exc:
+        return _problem(400, "Bad Request", str(exc))
+    pool: asyncpg.Pool = request.app.state.pool
+    async with pool.acquire() as conn:
+        user = await conn.fetchrow(USER_SQL, user_id)
+        if user is None or user["status"] in _BLOCKED:
+            return _problem(401, "Unauthorized", "The account cannot sign in.")
+        now = datetime.now(UTC)
+        adult = _is_adult(user["birth_date"], now.date())
+        policy = orjson.loads(user["preferences"] or "{}").get("nsfw_policy") or "hide"
+        if user["role"] in _STAFF or (adult and policy != "hide"):
+            return _problem(501, "Not Implemented", "The baseline serves viewers who hide NSFW.")
+        params = (*_JSON_KEYS, PUBLISHED, now, APPROVED, user_id)
+        sql = FEED_SQL[adult][1 if after else 0]
+        rows = await conn.fetch(sql, *params, *after, limit + 1)
+        page = rows[:limit]
+        unlocked = await _unlocked(conn, user_id, page, now)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = cursors(request).encode(LATEST, last["published_at"], last["id"])
+    return _json({"items": [_item(row, unlocked) for row in page], "next_cursor": next_cursor})
 
 
 @asynccontextmanager
@@ -417,6 +602,7 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     dsn = os.environ["BENCH_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
     secret = os.environ["DREAMLUST_SECRET_KEY"].encode()
     app.state.cursors = Cursors(secret)
+    app.state.access_key = hmac.new(secret, b"dreamlust:access-token", hashlib.sha256).digest()
     app.state.pool = await asyncpg.create_pool(dsn, min_size=POOL_MIN, max_size=POOL_MAX)
     try:
         yield
@@ -430,6 +616,7 @@ app = Starlette(
         Route("/api/v1/content/trending", trending_content),
         Route("/api/v1/content/{content_id}", read_content),
         Route("/api/v1/search", search),
+        Route("/api/v1/users/me/feed", my_feed),
     ],
     lifespan=lifespan,
 )

@@ -7,8 +7,9 @@
    one for the baseline) and the users who will like them, and mints their access
    tokens up front;
 2. starts three servers on 127.0.0.1, each with 2 uvicorn workers: dreamlust without Redis
-   (views counted in SQL per request), dreamlust with `REDIS_URL` (views buffered in Redis,
-   under a key prefix of this run, flushed every 5 s by a flush loop like the worker's),
+   (views counted in SQL per request), dreamlust with `REDIS_URL` and the read cache in
+   Redis (views buffered in Redis, the hot item's visibility kept there too, under a key
+   prefix of this run, flushed every 5 s by a flush loop like the worker's),
    and the baseline (bench/engagement_baseline.py);
 3. runs wrk against each, in turn:
    - views: `POST /content/{id}/views {"duration": 30}`, every request a new viewer (a
@@ -132,7 +133,7 @@ class Counts:
 
 
 async def pick_hot(url: str, secret_key: str, likers: int) -> Hot:
-    from dreamlust.auth.tokens import AccessTokens
+    from dreamlust.access_tokens import AccessTokens
     from dreamlust.models import User
     from dreamlust.models.enums import UserRole
 
@@ -266,7 +267,15 @@ def servers(
         "DREAMLUST_RATE_LIMIT_WRITE_PER_ADDRESS": "1000000000/minute",
     }
     direct_env = {**env, **pool, **unlimited}
-    redis_env = {**direct_env, "REDIS_URL": args.redis_url, "DREAMLUST_VIEW_BUFFER_PREFIX": prefix}
+    # The read cache on, in Redis: a view of the hot item is checked against the item's
+    # visibility kept there under the cache's generations (see views/buffer.py).
+    redis_env = {
+        **direct_env,
+        "REDIS_URL": args.redis_url,
+        "DREAMLUST_VIEW_BUFFER_PREFIX": prefix,
+        "DREAMLUST_CACHE_ENABLED": "true",
+        "DREAMLUST_CACHE_PREFIX": f"{prefix}:cache",
+    }
     baseline_env = {
         **env,
         "BENCH_DATABASE_URL": env["DATABASE_URL"],

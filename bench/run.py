@@ -74,6 +74,28 @@ UNION
  GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT $1)
 """
 
+# GET /users/me/feed: a signed-in adult who hides NSFW (the default policy), following
+# FEED_FOLLOWS approved creators (added to the bench data once, counters kept exact).
+FEED_FOLLOWS = 50
+FEED_VIEWER_SQL = """
+SELECT id FROM users WHERE status = 'ACTIVE' AND role = 'USER' AND deleted_at IS NULL
+  AND birth_date <= now() - interval '18 years' AND preferences->>'nsfw_policy' = 'hide'
+ORDER BY id LIMIT 1
+"""
+FEED_FOLLOW_SQL = """
+WITH added AS (
+  INSERT INTO follows (id, user_id, creator_id, created_at)
+  SELECT gen_random_uuid(), $1, chosen.id, now() FROM (
+    SELECT id FROM creators WHERE status = 'APPROVED' AND deleted_at IS NULL
+    ORDER BY md5(id::text) LIMIT $2
+  ) AS chosen
+  ON CONFLICT (user_id, creator_id) DO NOTHING
+  RETURNING creator_id
+)
+UPDATE creators SET follower_count = follower_count + 1
+WHERE id IN (SELECT creator_id FROM added)
+"""
+
 ROTATE_LUA = """
 -- Each wrk thread walks the same list from its own offset.
 local paths = {%s}
@@ -98,6 +120,8 @@ class Endpoint:
     paths: tuple[str, ...] = ()
     # The baseline's main statement for the first page and the next ones (None: no pages).
     sql: tuple[str, str | None] = ("", None)
+    headers: tuple[tuple[str, str], ...] = ()  # sent with every request (a signed-in viewer)
+    signed_in: bool = False  # the user is read first; premium items' entitlements after
 
 
 @dataclass
@@ -211,6 +235,8 @@ def dreamlust_env(args: argparse.Namespace, secret_key: str) -> dict[str, str]:
         DREAMLUST_ENV="production",
         DREAMLUST_SECRET_KEY=secret_key,
         DREAMLUST_LOG_LEVEL="WARNING",
+        # Uncached, like the baseline: `make bench-cache` measures the read cache.
+        DREAMLUST_CACHE_ENABLED="false",
         PYTHONDONTWRITEBYTECODE="1",
     )
     return env
@@ -283,6 +309,32 @@ def prepare_database(args: argparse.Namespace, env: dict[str, str]) -> dict[str,
     return counts
 
 
+async def feed_viewer(url: str) -> str:
+    """The feed's viewer, made to follow `FEED_FOLLOWS` creators (once)."""
+    conn = await asyncpg.connect(url)
+    try:
+        user_id = await conn.fetchval(FEED_VIEWER_SQL)
+        if user_id is None:
+            raise SystemExit("the bench data has no active adult user who hides NSFW")
+        await conn.execute(FEED_FOLLOW_SQL, user_id, FEED_FOLLOWS)
+        return str(user_id)
+    finally:
+        await conn.close()
+
+
+def access_token(secret_key: str, user_id: str) -> str:
+    """An access token of the viewer, as dreamlust issues them, valid for the whole run."""
+    import uuid
+    from datetime import timedelta
+
+    from dreamlust.access_tokens import AccessTokens
+    from dreamlust.models import User
+    from dreamlust.models.enums import UserRole
+
+    tokens = AccessTokens(secret_key.encode(), timedelta(hours=6))
+    return tokens.issue(User(id=uuid.UUID(user_id), role=UserRole.USER))
+
+
 async def sample(url: str, sql: str, size: int) -> list[str]:
     conn = await asyncpg.connect(url)
     try:
@@ -321,9 +373,12 @@ def stop(server: Server) -> None:
         process.wait(timeout=5)
 
 
-def get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+def get(
+    url: str, timeout: float = 10, headers: Sequence[tuple[str, str]] = ()
+) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=dict(headers))  # noqa: S310 (loopback)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -410,14 +465,20 @@ def check_parity(endpoints: Sequence[Endpoint], dreamlust: Server, baseline: Ser
     """Both servers must return the same JSON (a page 2 through the cursor, too)."""
     same = True
     for endpoint in endpoints:
+        headers = endpoint.headers
         for path in endpoint.paths[:3] or (endpoint.path,):
-            ours, theirs = get(dreamlust.url + path), get(baseline.url + path)
+            ours = get(dreamlust.url + path, headers=headers)
+            theirs = get(baseline.url + path, headers=headers)
             verdict = _compare(path, ours, theirs)
             if verdict is None and b"next_cursor" in ours[1]:
                 cursor = json.loads(ours[1])["next_cursor"]
                 if cursor:
                     page2 = f"{path}{'&' if '?' in path else '?'}cursor={cursor}"
-                    verdict = _compare(page2, get(dreamlust.url + page2), get(baseline.url + page2))
+                    verdict = _compare(
+                        page2,
+                        get(dreamlust.url + page2, headers=headers),
+                        get(baseline.url + page2, headers=headers),
+                    )
             if verdict is not None:
                 same = False
                 log(f"  MISMATCH {endpoint.name}: {verdict}")
@@ -459,18 +520,42 @@ def _difference(ours: str, theirs: str) -> str:
 
 def check_sql(endpoints: Sequence[Endpoint], dreamlust: Server, env: dict[str, str]) -> bool:
     """Capture the SQL dreamlust runs for each endpoint (first page and next page) and
-    compare it with the baseline's statement, modulo whitespace."""
+    compare it with the baseline's statements, modulo whitespace."""
+    by_headers: dict[tuple[tuple[str, str], ...], list[Endpoint]] = {}
+    for endpoint in endpoints:
+        by_headers.setdefault(endpoint.headers, []).append(endpoint)
+    # Every group is checked and reported, even after one differs.
+    same = [_check_sql(group, headers, dreamlust, env) for headers, group in by_headers.items()]
+    return all(same)
+
+
+def _check_sql(
+    endpoints: Sequence[Endpoint],
+    headers: tuple[tuple[str, str], ...],
+    dreamlust: Server,
+    env: dict[str, str],
+) -> bool:
+    """`check_sql` for endpoints requested with the same headers."""
     expected: dict[str, list[str]] = {}
+
+    def statements(endpoint: Endpoint, path: str, main: str) -> tuple[list[str], object]:
+        body = json.loads(get(dreamlust.url + path, headers=headers)[1])
+        if not endpoint.signed_in:
+            return [main], body
+        after = baseline_app.entitlement_statements(body["items"])
+        return [baseline_app.USER_SQL, main, *after], body
+
     for endpoint in endpoints:
         first, following = endpoint.sql
-        expected[endpoint.path] = [first]
-        cursor = json.loads(get(dreamlust.url + endpoint.path)[1]).get("next_cursor")
+        expected[endpoint.path], body = statements(endpoint, endpoint.path, first)
+        cursor = body.get("next_cursor") if isinstance(body, dict) else None
         if following is not None and cursor:
             joiner = "&" if "?" in endpoint.path else "?"
             page2 = f"{endpoint.path}{joiner}{urllib.parse.urlencode({'cursor': cursor})}"
-            expected[page2] = [following]
+            expected[page2], _ = statements(endpoint, page2, following)
+    options = [option for name, value in headers for option in ("--header", f"{name}: {value}")]
     capture = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "sql_capture.py"), *expected],
+        [sys.executable, str(ROOT / "bench" / "sql_capture.py"), *options, *expected],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -508,7 +593,11 @@ def lua_script(paths: Sequence[str], directory: Path, name: str) -> Path:
 
 
 def wrk_command(
-    args: argparse.Namespace, url: str, duration: int, script: Path | None
+    args: argparse.Namespace,
+    url: str,
+    duration: int,
+    script: Path | None,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> list[str]:
     command = [
         args.wrk,
@@ -521,6 +610,8 @@ def wrk_command(
     ]
     if script is not None:
         command += ["-s", str(script)]
+    for name, value in headers:
+        command += ["-H", f"{name}: {value}"]
     return [*command, url]
 
 
@@ -607,7 +698,14 @@ def load(
     duration: int,
 ) -> Result:
     assert server.process is not None
-    return measure_wrk(args, server.url + endpoint.path, script, duration, [server.process.pid])
+    return measure_wrk(
+        args,
+        server.url + endpoint.path,
+        script,
+        duration,
+        [server.process.pid],
+        headers=endpoint.headers,
+    )
 
 
 def measure_wrk(
@@ -616,6 +714,8 @@ def measure_wrk(
     script: Path | None,
     duration: int,
     leaders: Sequence[int],
+    *,
+    headers: Sequence[tuple[str, str]] = (),
 ) -> Result:
     """One wrk run against `url`; the CPU of the process sessions led by `leaders` (a
     server and its companions) counts as the app's."""
@@ -627,7 +727,7 @@ def measure_wrk(
     db_before = cpu_seconds(postgres_pids())
     busy_before, wrk_before = machine_busy_seconds(), children_cpu_seconds()
     started = time.monotonic()
-    command = wrk_command(args, url, duration, script)
+    command = wrk_command(args, url, duration, script, headers)
     completed = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=duration + 60
     )
@@ -679,7 +779,7 @@ def table(endpoints: Sequence[Endpoint], measurements: Measurements) -> str:
 
 
 def endpoints_to_measure(
-    args: argparse.Namespace, dreamlust: Server, scripts: Path
+    args: argparse.Namespace, dreamlust: Server, scripts: Path, secret_key: str
 ) -> tuple[list[Endpoint], dict[str, Path | None]]:
     url = database_url(args, args.db)
     ids = asyncio.run(sample(url, VISIBLE_IDS_SQL, DETAIL_IDS))
@@ -707,10 +807,22 @@ def endpoints_to_measure(
         search_paths = tuple(
             "/api/v1/search?" + urllib.parse.urlencode({"q": term}) for term in terms
         )
-        search_sql = (baseline_app.SEARCH_FIRST_PAGE, baseline_app.SEARCH_NEXT_PAGE)
+        # The terms are part of the SQL: the statements checked are the first term's.
+        search_sql = baseline_app.search_statements(baseline_app.search_terms(terms[0]))
         endpoints.append(Endpoint("GET /search?q=", search_paths[0], search_paths, search_sql))
     else:
         log("GET /api/v1/search: dreamlust does not serve it: not measured")
+    feed_sql = baseline_app.FEED_SQL[True]  # the bench's viewer is an adult
+    token = access_token(secret_key, asyncio.run(feed_viewer(url)))
+    endpoints.append(
+        Endpoint(
+            "GET /users/me/feed",
+            "/api/v1/users/me/feed",
+            sql=feed_sql,
+            headers=(("Authorization", f"Bearer {token}"),),
+            signed_in=True,
+        )
+    )
     selected = [e for e in endpoints if not args.only or any(s in e.name for s in args.only)]
     rotating = {
         e.name: lua_script(e.paths, scripts, f"rotate{index}") if e.paths else None
@@ -766,7 +878,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dreamlust-bench-") as tmp:
         work = Path(tmp)
         with servers(args, env, work) as (dreamlust, baseline):
-            endpoints, scripts = endpoints_to_measure(args, dreamlust, work)
+            endpoints, scripts = endpoints_to_measure(args, dreamlust, work, secret_key)
             log("checking that the baseline sends the same SQL as dreamlust")
             same_sql = check_sql(endpoints, dreamlust, env)
             log("checking that both servers return the same JSON")

@@ -1,6 +1,7 @@
 """Print the SQL dreamlust sends to PostgreSQL for some GET requests, as JSON.
 
     DATABASE_URL=postgresql://… python bench/sql_capture.py /api/v1/content?sort=latest …
+    … python bench/sql_capture.py --header "Authorization: Bearer …" /api/v1/users/me/feed
 
 Runs the application in this process (no server), listens to every statement the engine
 executes, and prints `{path: [statement, …]}` (BEGIN and COMMIT are not statements the
@@ -22,7 +23,7 @@ from dreamlust.app import create_app
 from dreamlust.config import get_settings
 
 
-async def capture(paths: list[str]) -> dict[str, list[str]]:
+async def capture(paths: list[str], headers: dict[str, str]) -> dict[str, list[str]]:
     app = create_app(get_settings())
     statements: list[str] = []
     captured: dict[str, list[str]] = {}
@@ -37,11 +38,25 @@ async def capture(paths: list[str]) -> dict[str, list[str]]:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             for path in paths:
                 statements.clear()
-                response = await client.get(path)
+                response = await client.get(path, headers=headers)
                 response.raise_for_status()
                 captured[path] = list(statements)
     return captured
 
 
+def _arguments(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The paths, and the headers given as `--header "Name: value"` (sent with each)."""
+    paths: list[str] = []
+    headers: dict[str, str] = {}
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument == "--header":
+            name, value = next(arguments).split(":", 1)
+            headers[name.strip()] = value.strip()
+        else:
+            paths.append(argument)
+    return paths, headers
+
+
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(capture(sys.argv[1:]))))
+    print(json.dumps(asyncio.run(capture(*_arguments(sys.argv[1:])))))

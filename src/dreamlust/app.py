@@ -29,6 +29,7 @@ from dreamlust.observability.logs import configure_logging
 from dreamlust.observability.middleware import RequestObserver
 from dreamlust.playlists import router as playlists_router
 from dreamlust.runtime import Runtime
+from dreamlust.search import router as search_router
 from dreamlust.taxonomy import router as taxonomy_router
 from dreamlust.users import admin_router as users_admin_router
 from dreamlust.users import router as users_router
@@ -41,6 +42,7 @@ from dreamlust.write_limits import limit_writes
 # one level of routers fewer.
 DOMAIN_ROUTERS = (
     content_router.router,
+    search_router.router,
     media_serving_router.router,
     auth_router.router,
     users_router.router,

@@ -14,8 +14,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from dreamlust.config import Settings
-from dreamlust.content.search_index import is_index_table
 from dreamlust.db import create_engine
+from dreamlust.search.index import is_index_table
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 

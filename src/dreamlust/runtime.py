@@ -8,7 +8,7 @@ from datetime import timedelta
 from redis.asyncio import Redis
 from starlette.requests import HTTPConnection
 
-from dreamlust.auth.tokens import AccessTokens
+from dreamlust.access_tokens import AccessTokens
 from dreamlust.billing.gateway import PaymentGateway, SandboxGateway
 from dreamlust.cache import tracking
 from dreamlust.cache.read_cache import ReadCache

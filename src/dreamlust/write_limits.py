@@ -24,7 +24,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from dreamlust.auth.tokens import AccessTokens
+from dreamlust.access_tokens import AccessTokens
 from dreamlust.errors import Unauthorized
 from dreamlust.kit.client_address import client_address
 from dreamlust.kit.rate_limit import Limit, QuotaReport, reporting_quotas

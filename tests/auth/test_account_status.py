@@ -61,7 +61,7 @@ async def test_forged_and_expired_access_tokens_are_refused(
 
     from datetime import timedelta
 
-    from dreamlust.auth.tokens import AccessTokens
+    from dreamlust.access_tokens import AccessTokens
 
     expired = AccessTokens(settings.signing_key(), timedelta(seconds=-1)).issue(user)
     assert (await client.get("/api/v1/users/me", headers=bearer(expired))).status_code == 401

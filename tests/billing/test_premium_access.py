@@ -14,11 +14,11 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.content import search_index
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Content, ContentPurchase, Creator, User
 from dreamlust.models.enums import SubscriptionStatus, SubscriptionTier, UserRole
 from dreamlust.runtime import Runtime
+from dreamlust.search import index as search_index
 from tests.fixtures.accounts import headers_for
 from tests.fixtures.factories import make_content, make_subscription, make_user
 from tests.fixtures.money import API, money_headers, paid_creator, subscribe

@@ -122,7 +122,7 @@ async def test_the_content_list_is_read_in_order_from_an_index(
         session,
         runtime,
         ordering,
-        lambda page: repository.listing(viewer, filters, ordering, page, runtime.paginator),
+        lambda page: repository.listing_query(viewer, filters, ordering, page, runtime.paginator),
     )
 
     for plan in plans:
@@ -146,7 +146,9 @@ async def test_the_content_list_of_one_creator_is_read_in_order_from_an_index(
         session,
         runtime,
         ordering,
-        lambda page: repository.listing(Viewer(), one_creator, ordering, page, runtime.paginator),
+        lambda page: repository.listing_query(
+            Viewer(), one_creator, ordering, page, runtime.paginator
+        ),
     )
 
     for plan in plans:
@@ -174,7 +176,7 @@ async def test_a_creators_content_page_is_read_in_order_from_an_index(
         session,
         runtime,
         ordering,
-        lambda page: repository.listing(
+        lambda page: repository.listing_query(
             Viewer(), mine, ordering, page, runtime.paginator, everything=everything
         ),
     )

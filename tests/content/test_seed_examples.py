@@ -1,4 +1,4 @@
-"""The seed's trending, optimistic-locking and soft-delete examples, on the repository layer."""
+"""The seed's optimistic-locking and soft-delete examples, on the repository layer."""
 
 from datetime import timedelta
 
@@ -8,56 +8,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from dreamlust.content import service
-from dreamlust.content.repository import TRENDING, ContentRepository
+from dreamlust.content.repository import READ_OPTIONS, ContentRepository
 from dreamlust.content.schemas import ContentUpdate
-from dreamlust.content.trending import Window
 from dreamlust.db import Database
 from dreamlust.errors import StaleVersion
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.pagination import CursorCodec, PageRequest, Paginator
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.models import Content
-from dreamlust.models.enums import ContentStatus
-from tests.conftest import StatementCounter
-from tests.fixtures.factories import make_category, make_content, make_creator, make_tag
-
-
-async def test_trending_loads_creator_user_categories_and_tags_in_three_statements(
-    session: AsyncSession, count_statements: StatementCounter
-) -> None:
-    categories = [await make_category(session) for _ in range(3)]
-    tags = [await make_tag(session) for _ in range(4)]
-    for index in range(25):
-        creator = await make_creator(session)
-        await make_content(
-            session,
-            creator,
-            trending_24h=float(index),
-            categories=categories[: index % 3 + 1],
-            tags=tags[: index % 4 + 1],
-        )
-    await make_content(session, creator, status=ContentStatus.DRAFT, trending_24h=99.0)
-    await make_content(
-        session, creator, trending_24h=98.0, published_at=utcnow() + timedelta(days=1)
-    )
-    await session.commit()
-    session.expunge_all()
-
-    repository = ContentRepository(session)
-    paginator = Paginator(CursorCodec(b"key"))
-    count_statements.statements.clear()
-    page = await repository.page(
-        repository.trending(utcnow()), TRENDING[Window.DAY], PageRequest(limit=20), paginator
-    )
-
-    assert count_statements.count == 3
-    assert [item.trending_24h for item in page.items] == [float(i) for i in range(24, 4, -1)]
-    assert page.next_cursor is not None
-    for item in page.items:
-        index = int(item.trending_24h)
-        assert item.creator.user.username
-        assert len(item.categories) == index % 3 + 1
-        assert len(item.tags) == index % 4 + 1
+from tests.fixtures.factories import make_category, make_content, make_creator
 
 
 async def test_a_stale_version_is_refused_and_nothing_is_overwritten(
@@ -144,7 +102,7 @@ async def test_relationship_loads_hide_soft_deleted_rows(session: AsyncSession) 
 
     repository = ContentRepository(session)
     loaded = await repository.one_or_none(
-        repository.trending(utcnow()).where(Content.id == content.id)
+        repository.select().where(Content.id == content.id).options(*READ_OPTIONS)
     )
     assert loaded is not None
     assert [category.id for category in loaded.categories] == [live_category.id]

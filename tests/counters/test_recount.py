@@ -13,10 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from dreamlust.config import Settings
+from dreamlust.content.visibility import Viewer
 from dreamlust.counters import recount
 from dreamlust.counters.definitions import COUNTERS
 from dreamlust.db import Database
 from dreamlust.engagement import service as engagement
+from dreamlust.kit.clock import utcnow
 from dreamlust.models import Comment, Content, Creator, Tag, User
 from dreamlust.seeding import seed_database
 from tests.counters.world import (
@@ -185,8 +187,8 @@ async def test_a_like_committed_while_the_recount_waits_for_its_row_is_kept(
     await set_counter(database, "content.like_count", world.clip, 40)
 
     async with database.session() as liking:
-        clip = await liking.get_one(Content, world.clip)
-        await engagement.like(liking, await liking.get_one(User, late_fan.id), clip)
+        fan = Viewer.of(await liking.get_one(User, late_fan.id), utcnow().date())
+        await engagement.like(liking, fan, world.clip)
         running = asyncio.create_task(recount.run(settings, check_only=False))
         await _until_waiting_for_a_lock(database, running)
         await liking.commit()

@@ -31,11 +31,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dreamlust import migrate
 from dreamlust.config import Settings
-from dreamlust.content.search import SearchQuery, hits
-from dreamlust.content.search_index import INDEX_TABLE, is_index_table
 from dreamlust.db import create_engine
 from dreamlust.kit.ids import new_id
 from dreamlust.models import Base
+from dreamlust.search.index import INDEX_TABLE, is_index_table
+from dreamlust.search.query import SearchQuery, hits
 from tests.conftest import make_settings
 from tests.fixtures.databases import empty_database
 
@@ -214,7 +214,9 @@ async def test_the_search_revision_indexes_the_content_already_there(
             dialect = connection.dialect.name
             for words in ("tundra", "reindeer", "arctic", "olga", "ovance"):
                 query = SearchQuery.parse(words)
-                found = await connection.scalars(select(hits(dialect, query).c.content_id))
+                found = await connection.scalars(
+                    select(hits(dialect).c.content_id), query.params(dialect)
+                )
                 assert list(found) == [content_id], words
     finally:
         await engine.dispose()

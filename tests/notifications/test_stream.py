@@ -13,8 +13,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.access_tokens import AccessTokens
 from dreamlust.app import create_app
-from dreamlust.auth.tokens import AccessTokens
 from dreamlust.config import Settings
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Creator, User

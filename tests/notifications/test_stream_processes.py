@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dreamlust.auth.tokens import AccessTokens
+from dreamlust.access_tokens import AccessTokens
 from dreamlust.db import Database
 from dreamlust.models import Creator, User
 from tests.conftest import TEST_SECRET, make_settings

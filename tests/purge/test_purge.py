@@ -13,7 +13,6 @@ from decimal import Decimal
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.content import search_index
 from dreamlust.counters import recount
 from dreamlust.db import INCLUDE_DELETED, Database
 from dreamlust.kit.clock import utcnow
@@ -31,6 +30,7 @@ from dreamlust.models import (
 from dreamlust.models.enums import MediaAssetKind, TransactionStatus, TransactionType
 from dreamlust.purge import service
 from dreamlust.runtime import Runtime
+from dreamlust.search import index as search_index
 from tests.conftest import StatementCounter
 from tests.fixtures.cli import Invoke
 from tests.fixtures.comments import make_comment

@@ -5,6 +5,7 @@ midway and runs again neither loses a view nor counts one twice."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -68,15 +69,20 @@ async def test_ten_thousand_viewers_make_ten_thousand_views_on_the_direct_path(
 
 @pytest.mark.postgresql_only  # the load test of the Redis path; the flush runs on both
 @pytest.mark.parametrize("path", ["redis"])
+@pytest.mark.parametrize("kept", [False, True], ids=["item-read-per-view", "item-kept-in-redis"])
 async def test_ten_thousand_viewers_make_ten_thousand_views_after_the_flush(
-    views_app: ViewsApp, session: AsyncSession
+    make_views_app: MakeViewsApp, session: AsyncSession, kept: bool
 ) -> None:
+    prefix = f"dreamlust-test:views:{uuid.uuid4().hex}"
+    app = await make_views_app(
+        view_buffer_prefix=prefix, cache_enabled=kept, cache_prefix=f"{prefix}:cache"
+    )
     content = await _hot_content(session)
 
-    await _view_by_distinct_viewers(views_app, content, range(VIEWERS))
+    await _view_by_distinct_viewers(app, content, range(VIEWERS))
     assert await counts(session, content) == (0, 0, 0)
 
-    assert await views_app.flush() == VIEWERS
+    assert await app.flush() == VIEWERS
     assert await counts(session, content) == (VIEWERS, VIEWERS, VIEWERS)
 
 

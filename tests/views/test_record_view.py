@@ -236,3 +236,22 @@ async def test_only_the_direct_path_writes_to_the_database_per_request(
     verbs = {statement.split()[0].upper() for statement in count_statements.statements}
     writes = verbs & {"INSERT", "UPDATE", "DELETE", "WITH"}
     assert bool(writes) is not views_app.buffered
+
+
+@pytest.mark.parametrize("path", ["direct"])
+async def test_the_direct_path_checks_and_stores_a_view_in_two_statements_on_postgresql(
+    views_app: ViewsApp,
+    session: AsyncSession,
+    backend: str,
+    count_statements: StatementCounter,
+) -> None:
+    content = await _published(session)
+    count_statements.statements.clear()
+
+    assert await _view(views_app, content, headers={"User-Agent": "a"})
+    # SQLite: the item, the dedup lookup, each counter and the view apart.
+    assert count_statements.count == (2 if backend == "postgresql" else 5)
+    count_statements.statements.clear()
+    assert not await _view(views_app, content, headers={"User-Agent": "a"})
+    assert count_statements.count == 2
+    assert await counts(session, content) == (1, 1, 1)

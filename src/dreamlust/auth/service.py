@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.access_tokens import AccessTokens
 from dreamlust.auth.password_policy import check_password
 from dreamlust.auth.passwords import (
     hash_password,
@@ -20,7 +21,6 @@ from dreamlust.auth.passwords import (
 from dreamlust.auth.repository import EmailTokenRepository, RefreshTokenRepository
 from dreamlust.auth.schemas import Credentials, Registration, TokenPair
 from dreamlust.auth.sessions import revoke_all_sessions
-from dreamlust.auth.tokens import AccessTokens
 from dreamlust.config import Settings
 from dreamlust.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from dreamlust.kit.after_commit import after_commit

@@ -98,6 +98,16 @@ class ReadCache:
         """Every answer read under any of `scopes` stops counting."""
         await self._store.bump(scopes)
 
+    def generation_keys(self, scopes: Sequence[str]) -> list[str] | None:
+        """The Redis keys of the scopes' generations (missing: generation 0), for a script
+        that keeps an answer of its own under them in the same round trip; None when the
+        cache lives in the process. A generation key lives at least `2 * LOCK_SECONDS`
+        after its last move, so an answer kept for less can never meet a generation
+        that expired and started again from 0."""
+        if isinstance(self._store, RedisStore):
+            return self._store.generation_keys(scopes)
+        return None
+
     async def _fetch(self, key: str, scopes: Sequence[str], fill: Fill) -> Outcome:
         generations, entry = await self._store.lookup(key, scopes)
         stale = None

@@ -61,6 +61,9 @@ class RedisStore:
     def _lock_key(self, key: str) -> str:
         return f"{self._prefix}:l:{key}"
 
+    def generation_keys(self, scopes: Sequence[str]) -> list[str]:
+        return [self._scope_key(scope) for scope in scopes]
+
     async def lookup(self, key: str, scopes: Sequence[str]) -> Lookup:
         values = await self._redis.mget([*map(self._scope_key, scopes), self._entry_key(key)])
         *generations, data = values

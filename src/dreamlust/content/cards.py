@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -175,9 +175,11 @@ def _json_default(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def json_response(body: object, headers: Mapping[str, str] | None = None) -> Response:
+def json_response(
+    body: object, headers: Mapping[str, str] | None = None, *, status_code: int = 200
+) -> Response:
     encoded = orjson.dumps(body, default=_json_default, option=orjson.OPT_UTC_Z)
-    return Response(encoded, headers=headers, media_type="application/json")
+    return Response(encoded, status_code, headers=headers, media_type="application/json")
 
 
 async def page_response(
@@ -188,7 +190,23 @@ async def page_response(
     return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
-async def detail_response(session: AsyncSession, row: Row[Any], viewer: Viewer) -> Response:
+# An entry of a list that shows each card beside something of its own (when it was
+# watched, its place in a playlist): made of the row and its card, in the entry's order.
+Entry = Callable[[Row[Any], dict[str, Any]], dict[str, Any]]
+
+
+async def entries_response(
+    session: AsyncSession, page: KeysetPage[Row[Any]], viewer: Viewer, entry: Entry
+) -> Response:
+    """A page of entries, each holding a card, as `Page[…]` JSON."""
+    items = await cards(session, page.items, viewer)
+    entries = [entry(row, item) for row, item in zip(page.items, items, strict=True)]
+    return json_response({"items": entries, "next_cursor": page.next_cursor})
+
+
+async def detail_response(
+    session: AsyncSession, row: Row[Any], viewer: Viewer, *, status_code: int = 200
+) -> Response:
     """One card as `ContentRead` JSON, with its version as the ETag."""
     [item] = await cards(session, [row], viewer)
-    return json_response(item, headers={"ETag": etag(row.version)})
+    return json_response(item, headers={"ETag": etag(row.version)}, status_code=status_code)

@@ -12,9 +12,7 @@ from typing import Any
 from sqlalchemy import Row, Select, bindparam, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from dreamlust.content import search
 from dreamlust.content.cards import select_cards
-from dreamlust.content.search import SearchQuery
 from dreamlust.content.trending import Window
 from dreamlust.content.visibility import AT_EXECUTION, Viewer, listed, owned_by, viewable
 from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator, SortKey
@@ -23,7 +21,6 @@ from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.models import (
     Category,
     Content,
-    Creator,
     Tag,
     content_categories,
     content_tags,
@@ -51,19 +48,24 @@ NEWEST_CREATED = Ordering(
     keys=(SortKey(Content.created_at), SortKey(Content.id)),
 )
 
-# A card needs its creator (with the creator's user), categories and tags:
-# one joined query plus one IN-query per collection.
-CARD_OPTIONS = (
-    joinedload(Content.creator).joinedload(Creator.user),
-    selectinload(Content.categories),
-    selectinload(Content.tags),
-)
 # What the API shows with each item: creator, categories, tags — three statements.
 READ_OPTIONS = (
     joinedload(Content.creator),
     selectinload(Content.categories),
     selectinload(Content.tags),
 )
+
+
+@dataclass(frozen=True)
+class FilterShape:
+    """Which filters a listing applies, and so which statement it runs: the filters'
+    values are bind parameters, except `vr`, which changes the SQL itself."""
+
+    by_type: bool = False
+    vr: bool | None = None
+    by_category: bool = False
+    by_tag: bool = False
+    by_creator: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,14 +77,13 @@ class ContentFilter:
     creator_id: uuid.UUID | None = None
 
     @property
-    def shape(self) -> tuple[bool, bool | None, bool, bool, bool]:
-        """Which filters are set (and `vr`, which changes the SQL itself)."""
-        return (
-            self.type is not None,
-            self.vr,
-            self.category is not None,
-            self.tag is not None,
-            self.creator_id is not None,
+    def shape(self) -> FilterShape:
+        return FilterShape(
+            by_type=self.type is not None,
+            vr=self.vr,
+            by_category=self.category is not None,
+            by_tag=self.tag is not None,
+            by_creator=self.creator_id is not None,
         )
 
     @property
@@ -106,17 +107,6 @@ class CardQuery:
 
 class ContentRepository(Repository[Content]):
     model = Content
-
-    def published(self, now: datetime) -> Select[Content]:
-        """Published, public content whose publish time has passed."""
-        return self.select().where(
-            Content.status == ContentStatus.PUBLISHED,
-            Content.is_public.is_(True),
-            Content.published_at <= now,
-        )
-
-    def trending(self, now: datetime) -> Select[Content]:
-        return self.published(now).options(*CARD_OPTIONS)
 
     async def viewable_by_id(
         self, content_id: uuid.UUID, viewer: Viewer, now: datetime
@@ -165,7 +155,24 @@ class ContentRepository(Repository[Content]):
         rows: Sequence[Row[Any]] = (await connection.execute(query.statement, query.params)).all()
         return rows
 
-    def listing(
+    async def listing(
+        self,
+        viewer: Viewer,
+        filters: ContentFilter,
+        ordering: Ordering,
+        request: PageRequest,
+        paginator: Paginator,
+        *,
+        everything: bool = False,
+    ) -> KeysetPage[Row[Any]]:
+        """A page of cards of what discovery shows this viewer, filtered; with
+        `everything`, all (not deleted) content, for its owner and staff."""
+        query = self.listing_query(
+            viewer, filters, ordering, request, paginator, everything=everything
+        )
+        return await self.card_page(query, ordering, request, paginator)
+
+    def listing_query(
         self,
         viewer: Viewer,
         filters: ContentFilter,
@@ -175,40 +182,41 @@ class ContentRepository(Repository[Content]):
         *,
         everything: bool = False,
     ) -> CardQuery:
-        """A page of cards of what discovery shows this viewer, filtered; with
-        `everything`, all (not deleted) content, for its owner and staff."""
+        """The statement of `listing` and its parameters."""
         visibility = None if everything else _shape(viewer)
         statement = _listing(
             self.dialect, visibility, filters.shape, ordering.scope, bool(request.cursor)
         )
         return CardQuery(statement, filters.params | paginator.bound_params(ordering, request))
 
-    def searching(
-        self, query: SearchQuery, viewer: Viewer, content_type: ContentType | None
-    ) -> tuple[Select[Any], Ordering]:
-        """Cards of listed content matching `query`, each with its rank, and their ranking."""
-        matches = search.hits(self.dialect, query)
-        stmt = (
-            _listed_cards(self.dialect, *_shape(viewer))
-            .add_columns(matches.c.rank, matches.c.content_id)
-            .join(matches, matches.c.content_id == Content.id)
-        )
-        if content_type is not None:
-            stmt = stmt.where(Content.type == content_type)
-        return stmt, search.ranking(query, matches)
+    def viewable_cards(self, viewer: Viewer) -> Select[Any]:
+        """Cards of what this viewer may open (listed, their own, anything for staff): the
+        base of the lists a user keeps (likes, history, playlists), which join their own
+        table for its order."""
+        return select_cards(self.dialect).where(viewable(viewer, AT_EXECUTION))
 
-    async def search(
-        self,
-        query: SearchQuery,
-        viewer: Viewer,
-        request: PageRequest,
-        paginator: Paginator,
-        *,
-        content_type: ContentType | None = None,
+    async def card_list(
+        self, statement: Select[Any], ordering: Ordering, request: PageRequest, paginator: Paginator
     ) -> KeysetPage[Row[Any]]:
-        stmt, ordering = self.searching(query, viewer, content_type)
-        paged = paginator.apply(_with_sort_keys(stmt, ordering), ordering, request)
-        return await self.card_page(CardQuery(paged), ordering, request, paginator)
+        """A page of a card statement in `ordering`: one statement, whatever the page."""
+        query = self.card_list_query(statement, ordering, request, paginator)
+        return await self.card_page(query, ordering, request, paginator)
+
+    @staticmethod
+    def card_list_query(
+        statement: Select[Any], ordering: Ordering, request: PageRequest, paginator: Paginator
+    ) -> CardQuery:
+        """The statement of `card_list`."""
+        return CardQuery(paginator.apply(_with_sort_keys(statement, ordering), ordering, request))
+
+    async def written_card(self, content_id: uuid.UUID) -> Row[Any] | None:
+        """The card of an item just written, for its writer (its creator or staff, who
+        may see it whatever its state), once the session's changes are sent; None when
+        its creator is gone."""
+        await self.session.flush()
+        stmt = _written_card(self.dialect)
+        rows = await self._card_rows(CardQuery(stmt, {_CONTENT_ID.key: content_id}))
+        return rows[0] if rows else None
 
     async def release_due(
         self, now: datetime, status: ContentStatus
@@ -268,16 +276,17 @@ def _card_by_id(dialect: str, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bo
 
 
 @functools.cache
+def _written_card(dialect: str) -> Select[Any]:
+    return select_cards(dialect).where(Content.id == _CONTENT_ID)
+
+
+@functools.cache
 def _listing(
-    dialect: str,
-    visibility: Visibility,
-    filters: tuple[bool, bool | None, bool, bool, bool],
-    scope: str,
-    after: bool,
+    dialect: str, visibility: Visibility, shape: FilterShape, scope: str, after: bool
 ) -> Select[Any]:
     ordering = ORDERINGS[scope]
     cards = select_cards(dialect) if visibility is None else _listed_cards(dialect, *visibility)
-    stmt = _with_sort_keys(_filtered(cards, *filters), ordering)
+    stmt = _with_sort_keys(_filtered(cards, shape), ordering)
     return Paginator.apply_bound(stmt, ordering, after=after)
 
 
@@ -288,19 +297,17 @@ def _with_sort_keys(stmt: Select[Any], ordering: Ordering) -> Select[Any]:
     return stmt.add_columns(*(key.column for key in ordering.keys if key.name not in shown))
 
 
-def _filtered(
-    stmt: Select[Any], by_type: bool, vr: bool | None, category: bool, tag: bool, creator: bool
-) -> Select[Any]:
-    if by_type:
+def _filtered(stmt: Select[Any], shape: FilterShape) -> Select[Any]:
+    if shape.by_type:
         stmt = stmt.where(Content.type == bindparam("type", type_=Content.type.type))
-    if vr is not None:
+    if shape.vr is not None:
         is_vr = Content.type == ContentType.VR
-        stmt = stmt.where(is_vr if vr else ~is_vr)
-    if creator:
+        stmt = stmt.where(is_vr if shape.vr else ~is_vr)
+    if shape.by_creator:
         stmt = stmt.where(
             Content.creator_id == bindparam("creator_id", type_=Content.creator_id.type)
         )
-    if category:
+    if shape.by_category:
         stmt = stmt.where(
             Content.id.in_(
                 select(content_categories.c.content_id)
@@ -308,7 +315,7 @@ def _filtered(
                 .where(Category.slug == bindparam("category"), Category.deleted_at.is_(None))
             )
         )
-    if tag:
+    if shape.by_tag:
         stmt = stmt.where(
             Content.id.in_(
                 select(content_tags.c.content_id)

@@ -1,4 +1,4 @@
-"""HTTP surface of content: create, read, list, search, edit, publish, review, delete, restore."""
+"""HTTP surface of content: create, read, list, edit, publish, review, delete, restore."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Query, Request, Response, status
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.dependencies import OPTIONAL_BEARER, CreatorUser, Staff
 from dreamlust.cache.content_answers import serve_cards
@@ -20,7 +21,6 @@ from dreamlust.content.dependencies import (
     ReadingDep,
     ViewerDep,
 )
-from dreamlust.content.presenter import present_one
 from dreamlust.content.repository import (
     LATEST,
     NEWEST_CREATED,
@@ -30,13 +30,13 @@ from dreamlust.content.repository import (
     ContentRepository,
 )
 from dreamlust.content.schemas import ContentCreate, ContentRead, ContentUpdate, ReviewDecision
-from dreamlust.content.search import MAX_QUERY_LENGTH
 from dreamlust.content.trending import Window
 from dreamlust.content.visibility import Viewer
 from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import HandlePath
 from dreamlust.dependencies import DbSession, PageParams, SettingsDep
-from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
+from dreamlust.errors import NotFound
+from dreamlust.kit.preconditions import IfMatch, expected_version
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models.enums import ContentType
 from dreamlust.request_session import api_router
@@ -47,7 +47,6 @@ router = api_router(tags=["content"])
 Sort = Literal["latest", "popular", "trending"]
 _ORDERINGS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING[Window.DAY]}
 Filter = Annotated[str | None, Query(max_length=100), SingleLine]
-SearchText = Annotated[str, Query(max_length=MAX_QUERY_LENGTH), SingleLine]
 
 
 @router.post("/content", status_code=status.HTTP_201_CREATED, response_model=ContentRead)
@@ -56,12 +55,10 @@ async def create_content(
     user: CreatorUser,
     session: DbSession,
     viewer: ViewerDep,
-    response: Response,
-) -> ContentRead:
+) -> Response:
     creator = await creators.my_profile(session, user)
     content = await service.create_content(session, creator, data)
-    set_etag(response, content)
-    return await present_one(session, content, viewer)
+    return await _written(session, content.id, viewer, status_code=status.HTTP_201_CREATED)
 
 
 @router.get("/content", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
@@ -86,10 +83,9 @@ async def list_content(
         tag=normalize_tags([tag])[0] if tag is not None else None,  # "Bay Area": bay-area
         creator_id=creator_id,
     )
-    repository = ContentRepository(session)
-    ordering = _ORDERINGS[sort]
-    query = repository.listing(viewer, filters, ordering, page, paginator)
-    result = await repository.card_page(query, ordering, page, paginator)
+    result = await ContentRepository(session).listing(
+        viewer, filters, _ORDERINGS[sort], page, paginator
+    )
     return await cards.page_response(session, result, viewer)
 
 
@@ -103,11 +99,11 @@ async def list_creator_content(
     session, viewer, paginator = reading
     creator = await creators.public_profile(session, handle, viewer.user)
     everything = viewer.is_staff or creator.user_id == viewer.user_id
-    repository = ContentRepository(session)
     ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
     mine = ContentFilter(creator_id=creator.id)
-    query = repository.listing(viewer, mine, ordering, page, paginator, everything=everything)
-    result = await repository.card_page(query, ordering, page, paginator)
+    result = await ContentRepository(session).listing(
+        viewer, mine, ordering, page, paginator, everything=everything
+    )
     return await cards.page_response(session, result, viewer)
 
 
@@ -126,8 +122,9 @@ async def trending_content(
     ordering = TRENDING[window]
 
     async def read(as_viewer: Viewer) -> tuple[Sequence[Row[Any]], Response]:
-        query = repository.listing(as_viewer, ContentFilter(type=type), ordering, page, paginator)
-        result = await repository.card_page(query, ordering, page, paginator)
+        result = await repository.listing(
+            as_viewer, ContentFilter(type=type), ordering, page, paginator
+        )
         return result.items, await cards.page_response(session, result, as_viewer)
 
     return await serve_cards(
@@ -139,16 +136,6 @@ async def trending_content(
         scopes=(CATALOG, LISTS),
         read=read,
     )
-
-
-@router.get("/search", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
-async def search_content(
-    q: SearchText, reading: ReadingDep, page: PageParams, type: ContentType | None = None
-) -> Response:
-    """Content matching every word of `q` (as prefixes), best match first."""
-    session, viewer, paginator = reading
-    result = await service.search(session, viewer, q, page, paginator, content_type=type)
-    return await cards.page_response(session, result, viewer)
 
 
 @router.get("/content/{content_id}", response_model=ContentRead, openapi_extra=OPTIONAL_BEARER)
@@ -176,13 +163,11 @@ async def update_content(
     content: ManagedContent,
     session: DbSession,
     viewer: ViewerDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> ContentRead:
+) -> Response:
     version = expected_version(if_match, changes.version)
     updated = await service.update_content(session, content, changes, expected_version=version)
-    set_etag(response, updated)
-    return await present_one(session, updated, viewer)
+    return await _written(session, updated.id, viewer)
 
 
 @router.post("/content/{content_id}/publish", response_model=ContentRead)
@@ -191,11 +176,9 @@ async def publish_content(
     session: DbSession,
     viewer: ViewerDep,
     settings: SettingsDep,
-    response: Response,
-) -> ContentRead:
+) -> Response:
     published = await service.publish(session, content, settings)
-    set_etag(response, published)
-    return await present_one(session, published, viewer)
+    return await _written(session, published.id, viewer)
 
 
 @router.delete("/content/{content_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -209,11 +192,11 @@ async def restore_content(
     session: DbSession,
     viewer: ViewerDep,
     settings: SettingsDep,
-) -> ContentRead:
+) -> Response:
     restored = await service.restore_content(
         session, content, retention=settings.soft_delete_retention
     )
-    return await present_one(session, restored, viewer)
+    return await _written(session, restored.id, viewer)
 
 
 @router.post("/content/{content_id}/review", response_model=ContentRead)
@@ -223,6 +206,16 @@ async def review_content(
     staff: Staff,
     session: DbSession,
     viewer: ViewerDep,
-) -> ContentRead:
+) -> Response:
     reviewed = await service.review(session, staff, content, decision.decision, decision.reason)
-    return await present_one(session, reviewed, viewer)
+    return await _written(session, reviewed.id, viewer)
+
+
+async def _written(
+    session: AsyncSession, content_id: uuid.UUID, viewer: Viewer, *, status_code: int = 200
+) -> Response:
+    """A write answers with the item's card, as its reads do (its version as the ETag)."""
+    row = await ContentRepository(session).written_card(content_id)
+    if row is None:
+        raise NotFound("No such content.")
+    return await cards.detail_response(session, row, viewer, status_code=status_code)

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.cache import tracking as cache_tracking
 from dreamlust.config import Settings
-from dreamlust.content import search_index
 from dreamlust.content.repository import READ_OPTIONS, ContentRepository
 from dreamlust.content.schemas import (
     REQUIRED_TO_PUBLISH,
@@ -24,17 +23,16 @@ from dreamlust.content.schemas import (
     ContentUpdate,
     type_metadata_problems,
 )
-from dreamlust.content.search import SearchQuery
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, restore, soft_delete
 from dreamlust.media import readiness
 from dreamlust.models import Content, Creator, Tag, User
-from dreamlust.models.enums import ContentStatus, ContentType, CreatorStatus, NotificationType
+from dreamlust.models.enums import ContentStatus, CreatorStatus, NotificationType
 from dreamlust.moderation import audit
 from dreamlust.notifications import service as notifications
+from dreamlust.search import index as search_index
 from dreamlust.taxonomy import service as taxonomy
 from dreamlust.taxonomy.repository import TagRepository
 
@@ -113,29 +111,6 @@ async def update_content(
     if values.keys() & _SEARCHED_FIELDS:
         await search_index.reindex(session, [updated.id])
     return updated
-
-
-async def search(
-    session: AsyncSession,
-    viewer: Viewer,
-    text: str,
-    page: PageRequest,
-    paginator: Paginator,
-    *,
-    content_type: ContentType | None = None,
-) -> KeysetPage[Row[Any]]:
-    """Cards of what this viewer may discover that matches `text`, best match first."""
-    query = SearchQuery.parse(text)
-    if not query.terms:
-        raise InvalidInput("q needs at least one letter or digit.", loc=("query", "q"))
-    return await ContentRepository(session).search(
-        query, viewer, page, paginator, content_type=content_type
-    )
-
-
-async def creator_renamed(session: AsyncSession, creator_id: uuid.UUID) -> None:
-    """Content is found by its creator's name too: refresh the creator's documents."""
-    await search_index.reindex_creator(session, creator_id)
 
 
 async def publish(session: AsyncSession, content: Content, settings: Settings) -> Content:

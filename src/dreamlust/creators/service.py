@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
-from dreamlust.content import service as content
 from dreamlust.creators.repository import NEWEST, POPULAR, WITH_CATEGORIES, CreatorRepository
 from dreamlust.creators.schemas import CreatorCreate, CreatorUpdate
 from dreamlust.errors import Conflict, NotFound
@@ -18,6 +17,7 @@ from dreamlust.kit.repository import expect_version
 from dreamlust.models import Creator, User
 from dreamlust.models.enums import CreatorStatus, UserRole
 from dreamlust.moderation import audit
+from dreamlust.search import index as search_index
 from dreamlust.taxonomy import service as taxonomy
 
 # Which status each staff decision moves a creator to, and from which statuses it may.
@@ -116,7 +116,8 @@ async def update_profile(
     renamed = values.get("display_name", creator.display_name) != creator.display_name
     updated = await CreatorRepository(session).update(creator, values)
     if renamed:
-        await content.creator_renamed(session, creator.id)
+        # Content is found by its creator's name too.
+        await search_index.reindex_creator(session, creator.id)
     return updated
 
 

@@ -7,16 +7,22 @@ and stay exact however many requests race.
 
 from __future__ import annotations
 
+import functools
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, bindparam, delete, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.content.cards import select_cards
+from dreamlust.content.repository import LATEST, CardQuery, ContentRepository
+from dreamlust.content.visibility import AT_EXECUTION, Viewer, listed, viewable
 from dreamlust.kit.ids import new_id
-from dreamlust.kit.pagination import Ordering, SortKey
+from dreamlust.kit.pagination import Ordering, PageRequest, Paginator, SortKey
 from dreamlust.kit.upsert import insert_or_ignore
 from dreamlust.models import Content, Creator, Follow, Like
+from dreamlust.users.preferences import NsfwPolicy
 
 LIKED_NEWEST_FIRST = Ordering(
     scope="likes:newest",
@@ -32,43 +38,117 @@ class LikeRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, user_id: uuid.UUID, content_id: uuid.UUID) -> bool:
-        result = await self.session.execute(
-            insert_or_ignore(self.session, Like)
-            .values(id=new_id(), user_id=user_id, content_id=content_id)
-            .returning(Like.id)
-        )
-        return result.first() is not None
+    async def toggle(
+        self, viewer: Viewer, content_id: uuid.UUID, *, liked: bool, now: datetime
+    ) -> int | None:
+        """Add (`liked`) or remove the viewer's like of the item, moving the item's and its
+        creator's like counters when a like really came or went; the item's like count
+        afterwards, or None when the viewer may not open the item.
 
-    async def remove(self, user_id: uuid.UUID, content_id: uuid.UUID) -> bool:
-        result = await self.session.execute(
-            delete(Like)
-            .where(Like.user_id == user_id, Like.content_id == content_id)
-            .returning(Like.id)
+        On PostgreSQL this is one statement: the item read as the viewer may open it, the
+        like inserted (ON CONFLICT DO NOTHING) or deleted (RETURNING), then the creator's
+        counter and the item's, in that order (as views do, so that the two never wait on
+        each other in opposite orders), each only when the step before changed a row.
+        """
+        assert viewer.user_id is not None
+        item = select(Content.id, Content.creator_id, Content.like_count).where(
+            Content.id == content_id, viewable(viewer, now)
         )
-        return result.first() is not None
+        if self.session.get_bind().dialect.name != "postgresql":
+            found = (await self.session.execute(item)).first()
+            if found is None:
+                return None
+            if not await self._change(viewer.user_id, content_id, liked=liked):
+                return int(found.like_count)
+            return await self._count_on(content_id, found.creator_id, +1 if liked else -1)
+        visible = item.cte("item")
+        changed: Any
+        if liked:
+            changed = (
+                insert_or_ignore(self.session, Like)
+                .from_select(
+                    ["id", "user_id", "content_id", "created_at"],
+                    select(
+                        literal(new_id(), Like.id.type),
+                        literal(viewer.user_id, Like.user_id.type),
+                        visible.c.id,
+                        literal(now, Like.created_at.type),
+                    ),
+                )
+                .returning(Like.content_id)
+            )
+        else:
+            changed = (
+                delete(Like)
+                .where(Like.user_id == viewer.user_id, Like.content_id.in_(select(visible.c.id)))
+                .returning(Like.content_id)
+            )
+        changed = changed.cte("changed_like")
+        delta = +1 if liked else -1
+        creator = (
+            update(Creator)
+            .where(
+                Creator.id == select(visible.c.creator_id).scalar_subquery(),
+                select(changed.c.content_id).exists(),
+            )
+            .values(total_likes=Creator.total_likes + delta, updated_at=now)
+            .returning(Creator.id)
+            .cte("counted_creator")
+        )
+        counted = (
+            update(Content)
+            .where(Content.id == content_id, select(creator.c.id).exists())
+            .values(like_count=Content.like_count + delta, updated_at=now)
+            .returning(Content.like_count)
+            .cte("counted_content")
+        )
+        after = select(counted.c.like_count).scalar_subquery()
+        count = await self.session.scalar(
+            select(func.coalesce(after, visible.c.like_count)).add_cte(changed, creator, counted)
+        )
+        return int(count) if count is not None else None
 
-    async def count_on(self, content: Content, delta: int) -> int:
+    async def _change(self, user_id: uuid.UUID, content_id: uuid.UUID, *, liked: bool) -> bool:
+        """Add or remove the like row; whether it came or went."""
+        stmt: Any
+        if liked:
+            stmt = (
+                insert_or_ignore(self.session, Like)
+                .values(id=new_id(), user_id=user_id, content_id=content_id)
+                .returning(Like.id)
+            )
+        else:
+            stmt = (
+                delete(Like)
+                .where(Like.user_id == user_id, Like.content_id == content_id)
+                .returning(Like.id)
+            )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def _count_on(self, content_id: uuid.UUID, creator_id: uuid.UUID, delta: int) -> int:
         """Move the item's and its creator's like counters; the item's new count."""
         await self.session.execute(
             update(Creator)
-            .where(Creator.id == content.creator_id)
+            .where(Creator.id == creator_id)
             .values(total_likes=Creator.total_likes + delta)
         )
         count = await self.session.scalar(
             update(Content)
-            .where(Content.id == content.id)
+            .where(Content.id == content_id)
             .values(like_count=Content.like_count + delta)
             .returning(Content.like_count)
         )
         return int(count or 0)
 
-    def liked_by(self, user_id: uuid.UUID) -> Select[Any]:
-        """The items a user liked, each with the like's own sort keys beside it."""
+    def liked_cards(self, viewer: Viewer) -> Select[Any]:
+        """Cards of what the viewer liked and may still open, each with the like's own sort
+        keys beside it."""
         return (
-            select(Content, *(key.column for key in LIKED_NEWEST_FIRST.keys))
+            ContentRepository(self.session)
+            .viewable_cards(viewer)
+            .add_columns(*(key.column for key in LIKED_NEWEST_FIRST.keys))
             .join(Like, Like.content_id == Content.id)
-            .where(Like.user_id == user_id)
+            .where(Like.user_id == viewer.user_id)
         )
 
 
@@ -109,5 +189,26 @@ class FollowRepository:
             .where(Follow.user_id == user_id)
         )
 
-    def followed_creator_ids(self, user_id: uuid.UUID) -> Select[uuid.UUID]:
-        return select(Follow.creator_id).where(Follow.user_id == user_id)
+    def feed(self, viewer: Viewer, request: PageRequest, paginator: Paginator) -> CardQuery:
+        """Cards of the latest content the viewer may discover from the creators they
+        follow: read in order from the index of published content, kept to the followed
+        creators."""
+        dialect = self.session.get_bind().dialect.name
+        statement = _feed(dialect, viewer.nsfw_policy, viewer.is_adult, bool(request.cursor))
+        params = {_FOLLOWER.key: viewer.user_id} | paginator.bound_params(LATEST, request)
+        return CardQuery(statement, params)
+
+
+# The feed's statement is built once per dialect, kind of viewer and page (first or
+# next); each request binds the follower, the cursor and the limit.
+_FOLLOWER = bindparam("follower_id", type_=Follow.user_id.type)
+
+
+@functools.cache
+def _feed(dialect: str, nsfw_policy: NsfwPolicy, is_adult: bool, after: bool) -> Select[Any]:
+    shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy)
+    followed = select(Follow.creator_id).where(Follow.user_id == _FOLLOWER)
+    statement = select_cards(dialect).where(
+        listed(shape, AT_EXECUTION), Content.creator_id.in_(followed)
+    )
+    return Paginator.apply_bound(statement, LATEST, after=after)

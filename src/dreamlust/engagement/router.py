@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import uuid
 
+from fastapi import Response
 from pydantic import BaseModel
 
 from dreamlust.auth.dependencies import CurrentUser
-from dreamlust.content import service as content_service
+from dreamlust.content import cards
 from dreamlust.content.dependencies import ViewerDep
-from dreamlust.content.presenter import present_page
 from dreamlust.content.schemas import ContentRead
 from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import CreatorRead, HandlePath
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.engagement import service
-from dreamlust.kit.clock import utcnow
 from dreamlust.kit.schemas import Page
 from dreamlust.request_session import api_router
 
@@ -34,18 +33,16 @@ class FollowState(BaseModel):
 
 @router.put("/content/{content_id}/like", response_model=LikeState)
 async def like(
-    content_id: uuid.UUID, user: CurrentUser, viewer: ViewerDep, session: DbSession
+    content_id: uuid.UUID, _user: CurrentUser, viewer: ViewerDep, session: DbSession
 ) -> LikeState:
-    content = await content_service.viewable(session, content_id, viewer)
-    return LikeState(liked=True, like_count=await service.like(session, user, content))
+    return LikeState(liked=True, like_count=await service.like(session, viewer, content_id))
 
 
 @router.delete("/content/{content_id}/like", response_model=LikeState)
 async def unlike(
-    content_id: uuid.UUID, user: CurrentUser, viewer: ViewerDep, session: DbSession
+    content_id: uuid.UUID, _user: CurrentUser, viewer: ViewerDep, session: DbSession
 ) -> LikeState:
-    content = await content_service.viewable(session, content_id, viewer)
-    return LikeState(liked=False, like_count=await service.unlike(session, user, content))
+    return LikeState(liked=False, like_count=await service.unlike(session, viewer, content_id))
 
 
 @router.put("/creators/{handle}/follow", response_model=FollowState)
@@ -69,9 +66,9 @@ async def my_likes(
     session: DbSession,
     page: PageParams,
     paginator: PaginatorDep,
-) -> Page[ContentRead]:
-    result = await service.liked_content(session, viewer, utcnow(), page, paginator)
-    return await present_page(session, result, viewer)
+) -> Response:
+    result = await service.liked_content(session, viewer, page, paginator)
+    return await cards.page_response(session, result, viewer)
 
 
 @router.get("/users/me/following", response_model=Page[CreatorRead])
@@ -89,6 +86,6 @@ async def my_feed(
     session: DbSession,
     page: PageParams,
     paginator: PaginatorDep,
-) -> Page[ContentRead]:
-    result = await service.feed(session, viewer, utcnow(), page, paginator)
-    return await present_page(session, result, viewer)
+) -> Response:
+    result = await service.feed(session, viewer, page, paginator)
+    return await cards.page_response(session, result, viewer)

@@ -2,41 +2,47 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from dreamlust.content.repository import LATEST, READ_OPTIONS, ContentRepository
-from dreamlust.content.visibility import Viewer, listed, viewable
+from dreamlust.content.repository import LATEST, ContentRepository
+from dreamlust.content.visibility import Viewer
 from dreamlust.engagement.repository import (
     FOLLOWED_NEWEST_FIRST,
     LIKED_NEWEST_FIRST,
     FollowRepository,
     LikeRepository,
 )
-from dreamlust.errors import Conflict
+from dreamlust.errors import Conflict, NotFound
+from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import Repository
-from dreamlust.models import Content, Creator, User
+from dreamlust.models import Creator, User
 from dreamlust.models.enums import CreatorStatus, NotificationType
 from dreamlust.notifications import service as notifications
 
 
-async def like(session: AsyncSession, user: User, content: Content) -> int:
-    """Like the item (again: nothing changes); its like count afterwards."""
-    likes = LikeRepository(session)
-    if await likes.add(user.id, content.id):
-        return await likes.count_on(content, +1)
-    return content.like_count
+async def like(session: AsyncSession, viewer: Viewer, content_id: uuid.UUID) -> int:
+    """Like the item (again: nothing changes); its like count afterwards. 404 when the
+    viewer may not open it."""
+    return await _toggle(session, viewer, content_id, liked=True)
 
 
-async def unlike(session: AsyncSession, user: User, content: Content) -> int:
-    likes = LikeRepository(session)
-    if await likes.remove(user.id, content.id):
-        return await likes.count_on(content, -1)
-    return content.like_count
+async def unlike(session: AsyncSession, viewer: Viewer, content_id: uuid.UUID) -> int:
+    return await _toggle(session, viewer, content_id, liked=False)
+
+
+async def _toggle(
+    session: AsyncSession, viewer: Viewer, content_id: uuid.UUID, *, liked: bool
+) -> int:
+    count = await LikeRepository(session).toggle(viewer, content_id, liked=liked, now=utcnow())
+    if count is None:
+        raise NotFound("No such content.")
+    return count
 
 
 async def follow(session: AsyncSession, user: User, creator: Creator) -> int:
@@ -68,19 +74,12 @@ async def unfollow(session: AsyncSession, user: User, creator: Creator) -> int:
 
 
 async def liked_content(
-    session: AsyncSession,
-    viewer: Viewer,
-    now: datetime,
-    page: PageRequest,
-    paginator: Paginator,
-) -> KeysetPage[Content]:
-    """What the viewer liked and may still open, most recently liked first."""
+    session: AsyncSession, viewer: Viewer, page: PageRequest, paginator: Paginator
+) -> KeysetPage[Row[Any]]:
+    """Cards of what the viewer liked and may still open, most recently liked first."""
     assert viewer.user_id is not None
-    stmt = LikeRepository(session).liked_by(viewer.user_id).where(viewable(viewer, now))
-    rows = await Repository(session).page_rows(
-        stmt.options(*READ_OPTIONS), LIKED_NEWEST_FIRST, page, paginator
-    )
-    return rows.map(lambda row: row[0])
+    stmt = LikeRepository(session).liked_cards(viewer)
+    return await ContentRepository(session).card_list(stmt, LIKED_NEWEST_FIRST, page, paginator)
 
 
 async def followed_creators(
@@ -98,21 +97,9 @@ async def followed_creators(
 
 
 async def feed(
-    session: AsyncSession, viewer: Viewer, now: datetime, page: PageRequest, paginator: Paginator
-) -> KeysetPage[Content]:
-    """The latest content the viewer may discover from the creators they follow."""
-    stmt = feed_statement(session, viewer, now)
-    return await ContentRepository(session).page(stmt, LATEST, page, paginator)
-
-
-def feed_statement(session: AsyncSession, viewer: Viewer, now: datetime) -> Select[Content]:
-    """The feed's query, ordered and cut by the caller (`LATEST`): read in order from
-    the index of published content, kept to the followed creators."""
+    session: AsyncSession, viewer: Viewer, page: PageRequest, paginator: Paginator
+) -> KeysetPage[Row[Any]]:
+    """Cards of the latest content the viewer may discover from the creators they follow."""
     assert viewer.user_id is not None
-    followed = FollowRepository(session).followed_creator_ids(viewer.user_id)
-    return (
-        ContentRepository(session)
-        .select()
-        .where(listed(viewer, now), Content.creator_id.in_(followed))
-        .options(*READ_OPTIONS)
-    )
+    query = FollowRepository(session).feed(viewer, page, paginator)
+    return await ContentRepository(session).card_page(query, LATEST, page, paginator)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Integer, Select, Uuid, column, delete, insert, or_, select, update, values
@@ -19,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import attributes
 from sqlalchemy.sql.elements import ColumnElement
 
-from dreamlust.content.repository import READ_OPTIONS
-from dreamlust.content.visibility import Viewer, viewable
+from dreamlust.content.repository import ContentRepository
+from dreamlust.content.visibility import Viewer
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import Repository
@@ -173,12 +172,13 @@ class PlaylistItemRepository:
             .execution_options(**_NOT_SYNCED)
         )
 
-    def visible(self, playlist_id: uuid.UUID, viewer: Viewer, now: datetime) -> Select[Any]:
-        """The items whose content this viewer may open: the content, with the item's own
+    def visible_cards(self, playlist_id: uuid.UUID, viewer: Viewer) -> Select[Any]:
+        """Cards of the items whose content this viewer may open, each with the item's own
         sort key (its position) beside it."""
         return (
-            select(Content, *(key.column for key in BY_POSITION.keys))
+            ContentRepository(self.session)
+            .viewable_cards(viewer)
+            .add_columns(*(key.column for key in BY_POSITION.keys))
             .join(PlaylistItem, PlaylistItem.content_id == Content.id)
-            .where(PlaylistItem.playlist_id == playlist_id, viewable(viewer, now))
-            .options(*READ_OPTIONS)
+            .where(PlaylistItem.playlist_id == playlist_id)
         )

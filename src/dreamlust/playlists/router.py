@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Path, Response, status
+from sqlalchemy import Row
 
 from dreamlust.auth.dependencies import CurrentUser
+from dreamlust.content import cards
 from dreamlust.content.dependencies import ViewerDep
-from dreamlust.content.presenter import present_one, present_page
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
-from dreamlust.kit.clock import utcnow
 from dreamlust.kit.pagination import KeysetPage
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
@@ -99,18 +99,11 @@ async def list_items(
     session: DbSession,
     page: PageParams,
     paginator: PaginatorDep,
-) -> Page[ItemRead]:
+) -> Response:
     """The items in position order; those whose content the reader may not open are
     left out (the positions of the others stay as stored)."""
-    result = await service.items(session, found.playlist, viewer, utcnow(), page, paginator)
-    cards = await present_page(session, result.map(lambda item: item.content), viewer)
-    return Page[ItemRead](
-        items=[
-            ItemRead(position=item.position, content=card)
-            for item, card in zip(result.items, cards.items, strict=True)
-        ],
-        next_cursor=result.next_cursor,
-    )
+    result = await service.items(session, found.playlist, viewer, page, paginator)
+    return await cards.entries_response(session, result, viewer, _item)
 
 
 @router.post(
@@ -120,13 +113,19 @@ async def list_items(
 )
 async def add_item(
     data: ItemAdd, playlist: OwnedPlaylist, viewer: ViewerDep, session: DbSession
-) -> ItemRead:
+) -> Response:
     """Add content at `position` (0-based) or at the end. Content the owner may not open
     is a 404; content already in the playlist, or a full playlist, a 409."""
     item = await service.add_item(session, playlist, viewer, data.content_id, data.position)
-    return ItemRead(
-        position=item.position, content=await present_one(session, item.content, viewer)
+    [card] = await cards.cards(session, [item.card], viewer)
+    return cards.json_response(
+        {"position": item.position, "content": card}, status_code=status.HTTP_201_CREATED
     )
+
+
+def _item(row: Row[Any], card: dict[str, Any]) -> dict[str, Any]:
+    """An `ItemRead`."""
+    return {"position": row.position, "content": card}
 
 
 @router.delete(

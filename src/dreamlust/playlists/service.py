@@ -9,17 +9,18 @@ content was deleted or hidden later keep their place and their count; reads skip
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content import service as content_service
+from dreamlust.content.repository import ContentRepository
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import Conflict, InvalidInput, NotFound
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
-from dreamlust.kit.repository import Repository, expect_version, soft_delete
-from dreamlust.models import Content, Playlist, User
+from dreamlust.kit.repository import expect_version, soft_delete
+from dreamlust.models import Playlist, User
 from dreamlust.playlists.repository import (
     BY_POSITION,
     NEWEST_FIRST,
@@ -37,7 +38,7 @@ class PlaylistWithOwner(NamedTuple):
 
 
 class Item(NamedTuple):
-    content: Content
+    card: Row[Any]  # the content's card
     position: int
 
 
@@ -96,14 +97,13 @@ async def items(
     session: AsyncSession,
     playlist: Playlist,
     viewer: Viewer,
-    now: datetime,
     page: PageRequest,
     paginator: Paginator,
-) -> KeysetPage[Item]:
-    """The items the viewer may open, in position order; the others are left out."""
-    stmt = PlaylistItemRepository(session).visible(playlist.id, viewer, now)
-    rows = await Repository(session).page_rows(stmt, BY_POSITION, page, paginator)
-    return rows.map(lambda row: Item(row.Content, row.position))
+) -> KeysetPage[Row[Any]]:
+    """Cards of the items the viewer may open, each with its `position`, in position
+    order; the others are left out."""
+    stmt = PlaylistItemRepository(session).visible_cards(playlist.id, viewer)
+    return await ContentRepository(session).card_list(stmt, BY_POSITION, page, paginator)
 
 
 async def add_item(
@@ -117,9 +117,9 @@ async def add_item(
 
     Content the owner may not open is a 404, as everywhere else it is to them."""
     await _lock(session, playlist)
-    content = await content_service.viewable(session, content_id, viewer)
+    card = await content_service.card(session, content_id, viewer)
     item_repository = PlaylistItemRepository(session)
-    if await item_repository.contains(playlist.id, content.id):
+    if await item_repository.contains(playlist.id, content_id):
         raise Conflict("The content is already in this playlist.")
     count = playlist.item_count
     if count >= MAX_ITEMS:
@@ -133,9 +133,9 @@ async def add_item(
         )
     else:
         await item_repository.shift(playlist.id, position, +1)
-    await item_repository.insert(playlist.id, content.id, position)
+    await item_repository.insert(playlist.id, content_id, position)
     await PlaylistRepository(session).count_items(playlist, +1)
-    return Item(content, position)
+    return Item(card, position)
 
 
 async def remove_item(session: AsyncSession, playlist: Playlist, content_id: uuid.UUID) -> None:

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.passwords import hash_password
 from dreamlust.config import Settings
-from dreamlust.content import search_index
 from dreamlust.db import INCLUDE_DELETED, Database
 from dreamlust.models import User
+from dreamlust.search import index as search_index
 from dreamlust.seeding.catalog import ADMIN_USERNAME, DEMO_PASSWORD
 from dreamlust.seeding.context import SeedContext
 from dreamlust.seeding.pipeline import Batch, demo_batches

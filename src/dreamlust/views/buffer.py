@@ -2,7 +2,22 @@
 
 A request costs Redis one script call and the database nothing: the viewer's dedup key
 is set (`SET NX EX`, the dedup window) and, only when it was new, the view is appended
-to the *pending* list, both at once. The flush works on a *processing* batch: while none
+to the *pending* list, both at once.
+
+Whether the viewer may open the item is answered in the same call when the read cache
+lives in Redis: the answer "listed for this kind of viewer" is kept for
+`LISTING_SECONDS` under the generations of the item's cache scopes (`content:<id>` and
+`catalog`), which every ORM change of the item or of a creator moves after it commits
+(`cache/tracking.py`: moderation, unpublishing, deletion, suspension …). The script
+compares the kept generations with the current ones; when they differ (or nothing is
+kept) it records nothing and hands back the current generations, the item is read from
+the database, and the next call records the view and, if the item is listed, keeps the
+answer under the generations read *before* the query: a change that commits meanwhile
+moves them, so a stale answer never counts (as in `cache/read_cache.py`). Only "listed"
+is kept: an item an owner or staff may open without its being listed, or one that is
+hidden, is read from the database on every view.
+
+The flush works on a *processing* batch: while none
 exists, the pending list is renamed to it (views recorded meanwhile start a new pending
 list); the batch is stored under view ids (idempotent), then deleted. Each batch carries
 an id, and only a flush that read the very batch still in place deletes it, so a flush
@@ -12,6 +27,7 @@ that dies, or two flushes running at once, neither lose a view nor count one twi
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,10 +35,39 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
+from dreamlust.cache.tracking import CATALOG, content_scope
+from dreamlust.content.visibility import Viewer
 from dreamlust.kit.ids import new_id
+from dreamlust.users.preferences import NsfwPolicy
 
-# KEYS: the viewer's dedup key, pending. ARGV: the window in seconds, the view.
+GenerationKeys = Callable[[Sequence[str]], list[str] | None]
+
+# How long "this item is listed for this kind of viewer" is kept. Changes invalidate it
+# at once; the limit only bounds the keys of items nobody views any more. Below the life
+# of a cache generation (`ReadCache.generation_keys`: at least 10 s).
+LISTING_SECONDS = 2.0
+
+# KEYS: the viewer's dedup key, pending; to check the item's listing as well: the kept
+# listing and the generations of the item's cache scopes.
+# ARGV: the window in seconds, the view; with a listing: the generations to keep it
+# under ('' to check it instead) and for how many milliseconds.
+# Returns 1 (counted), 0 (counted within the window already) or, when the listing is not
+# known, the current generations and nothing recorded.
 _RECORD = """
+if #KEYS > 2 then
+  if ARGV[3] ~= '' then
+    redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+  else
+    local generations = redis.call('MGET', unpack(KEYS, 4))
+    for i = 1, #generations do
+      if not generations[i] then generations[i] = '0' end
+    end
+    local current = table.concat(generations, ':')
+    if redis.call('GET', KEYS[3]) ~= current then
+      return current
+    end
+  end
+end
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   redis.call('RPUSH', KEYS[2], ARGV[2])
   return 1
@@ -51,6 +96,22 @@ if redis.call('GET', KEYS[2]) == ARGV[1] then
 end
 return 0
 """
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Where "this item is listed for this kind of viewer" is kept, and the Redis keys of
+    the cache generations it is kept under."""
+
+    key: str
+    generations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The item's listing is not kept: read it, then record under these generations."""
+
+    generations: str
 
 
 @dataclass(frozen=True)
@@ -98,9 +159,12 @@ class BufferedView:
 class ViewBuffer:
     """The Redis keys of the buffer, all under `prefix`."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(
+        self, redis: Redis, prefix: str, generation_keys: GenerationKeys | None = None
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
+        self._generation_keys = generation_keys
         self.pending = f"{prefix}:pending"
         self.processing = f"{prefix}:processing"
         self.batch = f"{prefix}:batch"
@@ -112,11 +176,53 @@ class ViewBuffer:
         """Exists while this viewer's last counted view of the item is within the window."""
         return f"{self.prefix}:seen:{content_id}:{viewer_hash}"
 
+    def listing(self, content_id: uuid.UUID, viewer: Viewer) -> Listing | None:
+        """Where the item's listing for this kind of viewer is kept; None when the read
+        cache is not in Redis (nothing would invalidate it)."""
+        if self._generation_keys is None:
+            return None
+        generations = self._generation_keys([CATALOG, content_scope(content_id)])
+        if generations is None:
+            return None
+        kind = ("h" if viewer.nsfw_policy is NsfwPolicy.HIDE else "s") + (
+            "a" if viewer.is_adult else "m"
+        )
+        return Listing(f"{self.prefix}:listed:{content_id}:{kind}", tuple(generations))
+
     async def record(self, view: BufferedView, window_seconds: int) -> bool:
         """Buffer the view unless its viewer was counted within the window; whether it was."""
-        seen = self.seen_key(view.content_id, view.viewer_hash)
-        added = await self._record(keys=[seen, self.pending], args=[window_seconds, view.dumps()])
-        return bool(added)
+        return bool(await self._call(view, window_seconds))
+
+    async def record_if_listed(
+        self, view: BufferedView, window_seconds: int, listing: Listing
+    ) -> bool | Unknown:
+        """`record` if the item is known to be listed; otherwise nothing is recorded and
+        the generations to read the item under are returned."""
+        outcome = await self._call(view, window_seconds, listing, "")
+        if isinstance(outcome, bytes | str):
+            return Unknown(outcome.decode() if isinstance(outcome, bytes) else outcome)
+        return bool(outcome)
+
+    async def record_listed(
+        self, view: BufferedView, window_seconds: int, listing: Listing, read_under: Unknown
+    ) -> bool:
+        """`record`, keeping that the item is listed, as read under `read_under`."""
+        return bool(await self._call(view, window_seconds, listing, read_under.generations))
+
+    async def _call(
+        self,
+        view: BufferedView,
+        window_seconds: int,
+        listing: Listing | None = None,
+        generations: str = "",
+    ) -> int | bytes | str:
+        keys = [self.seen_key(view.content_id, view.viewer_hash), self.pending]
+        args: list[str | int | bytes] = [window_seconds, view.dumps()]
+        if listing is not None:
+            keys += [listing.key, *listing.generations]
+            args += [generations, int(LISTING_SECONDS * 1000)]
+        outcome: int | bytes | str = await self._record(keys=keys, args=args)
+        return outcome
 
     async def claim_batch(self) -> str | None:
         """The id of the batch to store: the one left by an earlier flush, else the pending

@@ -1,33 +1,48 @@
-"""The view buffer of a request and the watcher behind it."""
+"""What recording a view needs, from one dependency."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
-from fastapi import Depends, Header
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.content.dependencies import ViewerDep
-from dreamlust.dependencies import ClientAddress, RuntimeDep, SettingsDep
+from dreamlust.auth.dependencies import signed_in_user
+from dreamlust.config import Settings
+from dreamlust.content.visibility import Viewer
+from dreamlust.kit.client_address import client_address
 from dreamlust.kit.clock import utcnow
+from dreamlust.request_session import get_session
+from dreamlust.runtime import runtime_of
 from dreamlust.views import service
 from dreamlust.views.buffer import ViewBuffer
 from dreamlust.views.identity import Watcher, identify
 
 
-async def get_view_buffer(runtime: RuntimeDep) -> ViewBuffer | None:
-    return service.buffer_of(runtime)
+class Recording(NamedTuple):
+    """The request's session, the settings, the view buffer (None: views go straight to
+    the database), the viewer and the watcher behind them. One dependency rather than
+    six: recording a view is the most frequent write, and each dependency node costs
+    FastAPI work on every request (see bench/README.md)."""
+
+    session: AsyncSession
+    settings: Settings
+    buffer: ViewBuffer | None
+    viewer: Viewer
+    watcher: Watcher
 
 
-ViewBufferDep = Annotated[ViewBuffer | None, Depends(get_view_buffer)]
+async def get_recording(request: Request) -> Recording:
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    session = await get_session(request)
+    user = await signed_in_user(request, session)
+    today = utcnow().date()
+    address = client_address(request, settings.trusted_proxies)
+    watcher = identify(
+        settings.signing_key(), user, address, request.headers.get("user-agent"), today
+    )
+    return Recording(session, settings, service.buffer_of(runtime), Viewer.of(user, today), watcher)
 
 
-async def get_watcher(
-    viewer: ViewerDep,
-    address: ClientAddress,
-    settings: SettingsDep,
-    user_agent: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Watcher:
-    return identify(settings.signing_key(), viewer.user, address, user_agent, utcnow().date())
-
-
-WatcherDep = Annotated[Watcher, Depends(get_watcher)]
+RecordingDep = Annotated[Recording, Depends(get_recording)]

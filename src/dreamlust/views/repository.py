@@ -14,10 +14,11 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Subquery, case, func, insert, select, update
+from sqlalchemy import Select, Subquery, case, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.content.visibility import Viewer, viewable
+from dreamlust.content.repository import ContentRepository
+from dreamlust.content.visibility import Viewer, listed, viewable
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.kit.upsert import insert_or_ignore
@@ -28,69 +29,93 @@ class ViewRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_viewer(self, content_id: uuid.UUID, viewer_hash: str) -> None:
-        """Queue concurrent requests of one viewer for one item until this transaction ends.
+    async def viewable_creator(
+        self, content_id: uuid.UUID, viewer: Viewer, now: datetime, viewer_hash: str
+    ) -> uuid.UUID | None:
+        """The item's creator, if the viewer may open it; on PostgreSQL, with this viewer's
+        lock on the item taken in the same statement.
 
-        Without it, two identical requests on PostgreSQL could both find no recent view and
-        both count. SQLite needs nothing: its write transactions already run one at a time.
+        The lock queues concurrent requests of one viewer for one item until the
+        transaction ends: without it, two identical requests could both find no recent view
+        and both count. SQLite needs none: its write transactions already run one at a time.
         """
-        if self.session.get_bind().dialect.name != "postgresql":
-            return
-        digest = hashlib.blake2b(
-            content_id.bytes + viewer_hash.encode(), digest_size=8, usedforsecurity=False
-        ).digest()
-        key = int.from_bytes(digest, "big", signed=True)
-        await self.session.execute(select(func.pg_advisory_xact_lock(key)))
+        stmt = select(Content.creator_id).where(Content.id == content_id, viewable(viewer, now))
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Evaluated for the item's row only once it qualified: no lock for a 404.
+            stmt = stmt.add_columns(
+                func.pg_advisory_xact_lock(_viewer_lock(content_id, viewer_hash))
+            )
+        return (await self.session.execute(stmt)).scalar()
 
-    async def seen_since(self, content_id: uuid.UUID, viewer_hash: str, since: datetime) -> bool:
+    async def is_viewable(self, content_id: uuid.UUID, viewer: Viewer, now: datetime) -> bool:
         found = await self.session.scalar(
+            select(Content.id).where(Content.id == content_id, viewable(viewer, now))
+        )
+        return found is not None
+
+    async def is_listed(self, content_id: uuid.UUID, viewer: Viewer, now: datetime) -> bool | None:
+        """Whether the item is listed for this kind of viewer (as discovery shows it);
+        None when the viewer may not open it at all."""
+        found = await self.session.scalar(
+            select(listed(viewer, now)).where(Content.id == content_id, viewable(viewer, now))
+        )
+        return bool(found) if found is not None else None
+
+    async def add_unless_seen(
+        self, row: dict[str, Any], creator_id: uuid.UUID, since: datetime, now: datetime
+    ) -> bool:
+        """Store one view and count it on its item and the item's creator, unless its viewer
+        has a view of the item since `since`; whether it was stored. The caller holds the
+        viewer's lock (`viewable_creator`).
+
+        Every view of a hot item waits for the item's and creator's rows, so they are locked
+        last, just before the commit. On PostgreSQL the check and the three writes are one
+        statement (its snapshot is taken after the viewer's lock was granted, so it sees the
+        view of a request that held it): the creator is locked first (as likes do, so that
+        the two never wait on each other in opposite orders), then the item; the view's
+        foreign key check, which runs at the end of the statement, finds the item already
+        locked by this transaction instead of adding one more to the item's shared lock list.
+        """
+        seen = (
             select(View.id)
             .where(
-                View.content_id == content_id,
-                View.viewer_hash == viewer_hash,
+                View.content_id == row["content_id"],
+                View.viewer_hash == row["viewer_hash"],
                 View.created_at > since,
             )
             .limit(1)
         )
-        return found is not None
-
-    async def creator_of_viewable(
-        self, content_id: uuid.UUID, viewer: Viewer, now: datetime
-    ) -> uuid.UUID | None:
-        """The item's creator, if the viewer may open the item."""
-        return await self.session.scalar(
-            select(Content.creator_id).where(Content.id == content_id, viewable(viewer, now))
-        )
-
-    async def add_counted(self, row: dict[str, Any], creator_id: uuid.UUID, now: datetime) -> None:
-        """Store one view and count it on its item and the item's creator.
-
-        Every view of a hot item waits for the item's and creator's rows, so they are locked
-        last, just before the commit. On PostgreSQL the three writes are one statement: the
-        creator is locked first (as likes do, so that the two never wait on each other in
-        opposite orders), then the item; the view's foreign key check, which runs at the end
-        of the statement, finds the item already locked by this transaction instead of
-        adding one more to the item's shared lock list.
-        """
         if self.session.get_bind().dialect.name != "postgresql":
+            if await self.session.scalar(seen) is not None:
+                return False
             await self.add_counts(Counter({row["content_id"]: 1}), Counter({creator_id: 1}))
             await self.insert_new([row])
-            return
+            return True
+        unseen = ~seen.exists()
         creator = (
             update(Creator)
-            .where(Creator.id == creator_id)
+            .where(Creator.id == creator_id, unseen)
             .values(total_views=Creator.total_views + 1, updated_at=now)
             .returning(Creator.id)
             .cte("counted_creator")
         )
-        view = insert(View).values(row).returning(View.id).cte("inserted_view")
-        await self.session.execute(
+        columns = list(row)
+        values = select(*(literal(row[name], View.__table__.c[name].type) for name in columns))
+        view = (
+            insert(View)
+            .from_select(columns, values.where(unseen))
+            .returning(View.id)
+            .cte("inserted_view")
+        )
+        counted = await self.session.scalar(
             update(Content)
             .where(Content.id == row["content_id"], select(creator.c.id).exists())
             .values(view_count=Content.view_count + 1, updated_at=now)
+            .returning(Content.id)
             .add_cte(creator, view)
             .execution_options(synchronize_session=False)
         )
+        return counted is not None
 
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
         """Insert view rows, skipping ids already stored; the content id of each one inserted."""
@@ -158,10 +183,14 @@ class ViewRepository:
             .subquery("watched")
         )
 
-    def watched(self, latest: Subquery) -> Select[Any]:
-        """The items of `latest_per_content`, each with its sort keys beside it."""
-        return select(Content, latest.c.watched_at, latest.c.content_id).join(
-            latest, latest.c.content_id == Content.id
+    def watched_cards(self, viewer: Viewer, latest: Subquery) -> Select[Any]:
+        """Cards of the items of `latest_per_content` the viewer may still open, each with
+        its sort keys beside it."""
+        return (
+            ContentRepository(self.session)
+            .viewable_cards(viewer)
+            .add_columns(latest.c.watched_at, latest.c.content_id)
+            .join(latest, latest.c.content_id == Content.id)
         )
 
     async def detach_user(self, user_id: uuid.UUID) -> None:
@@ -171,6 +200,14 @@ class ViewRepository:
             .values(user_id=None)
             .execution_options(synchronize_session=False)
         )
+
+
+def _viewer_lock(content_id: uuid.UUID, viewer_hash: str) -> int:
+    """The advisory lock key of one viewer on one item."""
+    digest = hashlib.blake2b(
+        content_id.bytes + viewer_hash.encode(), digest_size=8, usedforsecurity=False
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def newest_watched_first(latest: Subquery) -> Ordering:

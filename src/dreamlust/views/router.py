@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Body, status
+from fastapi import Body, Response, status
+from sqlalchemy import Row
 
-from dreamlust.auth.dependencies import CurrentUser
+from dreamlust.auth.dependencies import OPTIONAL_BEARER, CurrentUser
+from dreamlust.content import cards
 from dreamlust.content.dependencies import ViewerDep
-from dreamlust.content.presenter import present_page
-from dreamlust.dependencies import DbSession, PageParams, PaginatorDep, SettingsDep
+from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.schemas import Page
 from dreamlust.request_session import api_router
 from dreamlust.views import service
-from dreamlust.views.dependencies import ViewBufferDep, WatcherDep
+from dreamlust.views.dependencies import RecordingDep
 from dreamlust.views.schemas import HistoryEntry, ViewCreate, ViewRecorded
 
 router = api_router(tags=["views"])
@@ -25,17 +26,15 @@ router = api_router(tags=["views"])
     "/content/{content_id}/views",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ViewRecorded,
+    openapi_extra=OPTIONAL_BEARER,
 )
 async def record_view(
     content_id: uuid.UUID,
-    viewer: ViewerDep,
-    watcher: WatcherDep,
-    session: DbSession,
-    settings: SettingsDep,
-    buffer: ViewBufferDep,
+    recording: RecordingDep,
     body: Annotated[ViewCreate | None, Body()] = None,
 ) -> ViewRecorded:
     duration = body.duration if body is not None else None
+    session, settings, buffer, viewer, watcher = recording
     counted = await service.record_view(
         session, settings, buffer, content_id, viewer, watcher, duration, utcnow()
     )
@@ -49,16 +48,14 @@ async def my_history(
     session: DbSession,
     page: PageParams,
     paginator: PaginatorDep,
-) -> Page[HistoryEntry]:
-    entries = await service.history(session, viewer, utcnow(), page, paginator)
-    cards = await present_page(session, entries.map(lambda entry: entry[0]), viewer)
-    return Page[HistoryEntry](
-        items=[
-            HistoryEntry(content=card, watched_at=watched_at)
-            for card, (_content, watched_at) in zip(cards.items, entries.items, strict=True)
-        ],
-        next_cursor=entries.next_cursor,
-    )
+) -> Response:
+    result = await service.history(session, viewer, page, paginator)
+    return await cards.entries_response(session, result, viewer, _history_entry)
+
+
+def _history_entry(row: Row[Any], card: dict[str, Any]) -> dict[str, Any]:
+    """A `HistoryEntry`."""
+    return {"content": card, "watched_at": row.watched_at}
 
 
 @router.delete("/users/me/history", status_code=status.HTTP_204_NO_CONTENT)

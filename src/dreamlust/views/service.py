@@ -10,6 +10,11 @@ deduplicated by the user, but stored without the user; what was recorded before 
 until cleared. Clearing detaches the user from their views, so counts and trending stay
 as they were. On the Redis path a view buffered when the history is cleared (at most
 `view_flush_seconds` old) still joins the history when it is flushed.
+
+Recording a view stays behind the general write limit (`write_limits.py`), at one Redis
+round trip per request: deduplication tells anonymous viewers apart by address and user
+agent, and the user agent is the client's to choose, so the per-address limit is what
+bounds the views one client can add.
 """
 
 from __future__ import annotations
@@ -18,20 +23,21 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from redis.exceptions import RedisError
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
-from dreamlust.content.repository import READ_OPTIONS
-from dreamlust.content.visibility import Viewer, viewable
+from dreamlust.content.repository import ContentRepository
+from dreamlust.content.visibility import Viewer
 from dreamlust.errors import NotFound, ServiceUnavailable
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
-from dreamlust.kit.repository import Repository
-from dreamlust.models import Content, User
+from dreamlust.models import User
 from dreamlust.runtime import Runtime
-from dreamlust.views.buffer import BufferedView, ViewBuffer
+from dreamlust.views.buffer import BufferedView, Unknown, ViewBuffer
 from dreamlust.views.identity import Watcher
 from dreamlust.views.repository import ViewRepository, newest_watched_first
 
@@ -44,7 +50,8 @@ def buffer_of(runtime: Runtime) -> ViewBuffer | None:
     """The Redis buffer of views, or None when views go straight to the database."""
     if runtime.redis is None:
         return None
-    return ViewBuffer(runtime.redis, runtime.settings.view_buffer_prefix)
+    generation_keys = runtime.cache.generation_keys if runtime.cache is not None else None
+    return ViewBuffer(runtime.redis, runtime.settings.view_buffer_prefix, generation_keys)
 
 
 async def record_view(
@@ -59,10 +66,6 @@ async def record_view(
 ) -> bool:
     """Count a view of the item unless this watcher was counted within the window; whether
     it was counted. 404 when the viewer may not open the item."""
-    views = ViewRepository(session)
-    creator_id = await views.creator_of_viewable(content_id, viewer, now)
-    if creator_id is None:
-        raise NotFound("No such content.")
     view = BufferedView(
         id=new_id(),
         content_id=content_id,
@@ -73,22 +76,39 @@ async def record_view(
         created_at=now,
     )
     window = timedelta(minutes=settings.view_dedup_minutes)
+    views = ViewRepository(session)
     if buffer is not None:
-        return await _buffer(buffer, view, window)
-    await views.lock_viewer(content_id, watcher.viewer_hash)
-    if await views.seen_since(content_id, watcher.viewer_hash, now - window):
-        return False
-    await views.add_counted(view.row(user_exists=True), creator_id, now)
-    return True
+        try:
+            return await _buffer(views, buffer, view, viewer, int(window.total_seconds()))
+        except RedisError as exc:
+            raise ServiceUnavailable(
+                "Views cannot be recorded right now; try again shortly.", retry_after=5
+            ) from exc
+    creator_id = await views.viewable_creator(content_id, viewer, now, watcher.viewer_hash)
+    if creator_id is None:
+        raise NotFound("No such content.")
+    return await views.add_unless_seen(view.row(user_exists=True), creator_id, now - window, now)
 
 
-async def _buffer(buffer: ViewBuffer, view: BufferedView, window: timedelta) -> bool:
-    try:
-        return await buffer.record(view, int(window.total_seconds()))
-    except RedisError as exc:
-        raise ServiceUnavailable(
-            "Views cannot be recorded right now; try again shortly.", retry_after=5
-        ) from exc
+async def _buffer(
+    views: ViewRepository, buffer: ViewBuffer, view: BufferedView, viewer: Viewer, window: int
+) -> bool:
+    """Buffer the view of an item the viewer may open: a hot item's listing is kept in
+    Redis, and then the view costs one script call and no SQL (see `buffer.py`)."""
+    listing = buffer.listing(view.content_id, viewer)
+    if listing is None:
+        if not await views.is_viewable(view.content_id, viewer, view.created_at):
+            raise NotFound("No such content.")
+        return await buffer.record(view, window)
+    outcome = await buffer.record_if_listed(view, window, listing)
+    if not isinstance(outcome, Unknown):
+        return outcome
+    listed = await views.is_listed(view.content_id, viewer, view.created_at)
+    if listed is None:
+        raise NotFound("No such content.")
+    if listed:
+        return await buffer.record_listed(view, window, listing, outcome)
+    return await buffer.record(view, window)
 
 
 async def flush_buffered(runtime: Runtime, *, chunk_size: int = FLUSH_CHUNK) -> int:
@@ -133,15 +153,16 @@ async def _store(session: AsyncSession, views: Sequence[BufferedView]) -> int:
 
 
 async def history(
-    session: AsyncSession, viewer: Viewer, now: datetime, page: PageRequest, paginator: Paginator
-) -> KeysetPage[tuple[Content, datetime]]:
-    """What the viewer watched and may still open, one entry per item, latest watched first."""
+    session: AsyncSession, viewer: Viewer, page: PageRequest, paginator: Paginator
+) -> KeysetPage[Row[Any]]:
+    """Cards of what the viewer watched and may still open, one per item, each with when
+    it was last watched (`watched_at`), latest watched first."""
     assert viewer.user_id is not None
     views = ViewRepository(session)
     latest = views.latest_per_content(viewer.user_id)
-    stmt = views.watched(latest).where(viewable(viewer, now)).options(*READ_OPTIONS)
-    rows = await Repository(session).page_rows(stmt, newest_watched_first(latest), page, paginator)
-    return rows.map(lambda row: (row[0], row.watched_at))
+    stmt = views.watched_cards(viewer, latest)
+    ordering = newest_watched_first(latest)
+    return await ContentRepository(session).card_list(stmt, ordering, page, paginator)
 
 
 async def clear_history(session: AsyncSession, user: User) -> None:

@@ -10,9 +10,6 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
-from dreamlust.content import search_index
-from dreamlust.content.repository import ContentRepository
-from dreamlust.content.search import SearchQuery, hits
 from dreamlust.content.visibility import Viewer
 from dreamlust.db import Database
 from dreamlust.kit.clock import utcnow
@@ -21,10 +18,14 @@ from dreamlust.kit.pagination import CursorCodec, PageRequest, Paginator
 from dreamlust.models import Content, Creator
 from dreamlust.models.enums import ContentStatus, ContentType, CreatorStatus, UserRole
 from dreamlust.runtime import Runtime
+from dreamlust.search import index as search_index
+from dreamlust.search.query import CANDIDATES, SearchQuery, hits
+from dreamlust.search.repository import SearchRepository
 from dreamlust.seeding import seed_database
 from tests.fixtures.accounts import headers_for, make_account
 from tests.fixtures.factories import make_content, make_creator, make_tag
 from tests.fixtures.plans import query_plan
+from tests.fixtures.search_plans import analyzed_plan, plan_nodes, rows_produced
 
 SEARCH = "/api/v1/search"
 
@@ -310,8 +311,9 @@ async def test_the_index_follows_edits_renames_deletions_and_restores(
 
 async def _index_hits(session: AsyncSession, q: str) -> int:
     dialect = session.get_bind().dialect.name
+    query = SearchQuery.parse(q)
     count = await session.scalar(
-        select(func.count()).select_from(hits(dialect, SearchQuery.parse(q)))
+        select(func.count()).select_from(hits(dialect)), query.params(dialect)
     )
     await session.commit()
     return int(count or 0)
@@ -332,38 +334,91 @@ async def test_purging_content_removes_its_search_document(session: AsyncSession
     assert await _index_hits(session, "canyon") == 1
 
 
-async def test_the_search_query_is_served_by_the_full_text_index(session: AsyncSession) -> None:
+async def _many_matches(session: AsyncSession, count: int) -> list[Content]:
+    """`count` published items matching "meadow": every other one by its title, all by
+    their description; ids in creation order, the newest last."""
     creator = await make_creator(session)
     published_at = utcnow() - timedelta(hours=1)
     rows = [
         {
             "id": new_id(),
             "creator_id": creator.id,
-            "title": f"Meadow {index}",
+            "title": f"Meadow {index}" if index % 2 else f"Clip {index}",
+            "description": "Walking by the meadow.",
             "type": ContentType.PHOTO,
             "status": ContentStatus.PUBLISHED,
             "published_at": published_at,
         }
-        for index in range(300)
+        for index in range(count)
     ]
     await session.execute(insert(Content), rows)
     await search_index.reindex(session, [row["id"] for row in rows])
     await session.commit()
-    postgresql = session.get_bind().dialect.name == "postgresql"
-    if postgresql:  # with statistics, as autovacuum keeps them
-        await session.execute(text("ANALYZE"))
-    # No item matches: the plan is then that of the one statement sent (a match would
-    # add the statements that load its categories and tags).
-    repository = ContentRepository(session)
-    stmt, ordering = repository.searching(SearchQuery.parse("moor"), Viewer(), None)
-    paginator = Paginator(CursorCodec(b"secret"))
+    return list((await session.scalars(select(Content).order_by(Content.id))).all())
 
-    plan = await query_plan(session, paginator.apply(stmt, ordering, PageRequest()))
 
-    if postgresql:
-        assert "ix_content_search_document" in plan, plan
+async def test_a_rare_word_is_looked_up_in_the_full_text_index(session: AsyncSession) -> None:
+    await _many_matches(session, 10 * CANDIDATES)
+    card = SearchRepository(session).statement(
+        SearchQuery.parse("moor"), Viewer(), PageRequest(), Paginator(CursorCodec(b"secret"))
+    )
+
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("content", "content_search", "creators"):  # as autovacuum would
+            await session.execute(text(f"ANALYZE {table}"))
+        root = await analyzed_plan(session, card.statement, card.params)
+        indexes = {node.get("Index Name") for node in plan_nodes(root)}
+        assert "ix_content_search_document" in indexes, root
     else:
+        plan = await query_plan(session, card.statement, params=card.params)
         assert re.search(r"SCAN content_search VIRTUAL TABLE INDEX \d+:M", plan), plan
+
+
+async def test_a_query_matching_more_than_the_candidates_pages_through_its_newest_matches(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    items = await _many_matches(session, CANDIDATES + 200)
+    newest = items[-CANDIDATES:]
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"q": "meadow", "limit": 100, **({"cursor": cursor} if cursor else {})}
+        body = (await client.get(SEARCH, params=params)).json()
+        seen += [item["id"] for item in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+
+    assert len(seen) == len(set(seen)) == CANDIDATES
+    assert set(seen) == {str(item.id) for item in newest}
+    by_title = {str(item.id) for item in newest if item.title.startswith("Meadow")}
+    assert set(seen[: len(by_title)]) == by_title, "title matches come first"
+
+
+@pytest.mark.postgresql_only
+async def test_a_common_prefix_ranks_a_bounded_set_of_candidates(session: AsyncSession) -> None:
+    await _many_matches(session, 10 * CANDIDATES)
+    for table in ("content", "content_search", "creators"):  # as autovacuum would
+        await session.execute(text(f"ANALYZE {table}"))
+    assert await _index_hits(session, "mea") == CANDIDATES
+    matches = await session.scalar(
+        text("SELECT count(*) FROM content_search WHERE document @@ to_tsquery('simple', 'mea:*')")
+    )
+    assert matches == 10 * CANDIDATES
+    card = SearchRepository(session).statement(
+        SearchQuery.parse("mea"), Viewer(), PageRequest(), Paginator(CursorCodec(b"secret"))
+    )
+
+    root = await analyzed_plan(session, card.statement, card.params)
+
+    nodes = list(plan_nodes(root))
+    assert any(
+        node["Node Type"] == "Limit" and rows_produced(node) == CANDIDATES for node in nodes
+    ), nodes
+    assert any("ts_rank(" in " ".join(node.get("Output", ())) for node in nodes), nodes
+    largest = max(nodes, key=rows_produced)
+    assert rows_produced(largest) <= CANDIDATES, f"a node sees every match: {largest}"
 
 
 async def test_the_demo_data_is_searchable(

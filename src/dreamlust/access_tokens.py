@@ -1,4 +1,5 @@
-"""Access tokens (short-lived JWTs) and their claims."""
+"""Access tokens (short-lived JWTs) and their claims: issued by sign-in, read by every
+request that says who it is, by the rate limits and by the live stream."""
 
 from __future__ import annotations
 
