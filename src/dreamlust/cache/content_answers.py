@@ -83,7 +83,7 @@ def _answer(rows: Sequence[Row[Any]], response: Response) -> Answer:
         etag=response.headers.get("etag"),
         owners=frozenset(str(row.creator_user_id) for row in rows),
         premium=tuple(
-            (str(row.id), str(row.creator_id), str(row.creator_user_id), row.premium_tier.value)
+            (str(row.id), str(row.creator_id), str(row.creator_user_id), str(row.premium_tier))
             for row in rows
             if row.is_premium
         ),

@@ -18,8 +18,8 @@ from dreamlust.content.dependencies import (
     DeletedContent,
     ManagedContent,
     OwnedContent,
-    ReadingDep,
     ViewerDep,
+    reading_of,
 )
 from dreamlust.content.repository import (
     LATEST,
@@ -63,7 +63,7 @@ async def create_content(
 
 @router.get("/content", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
 async def list_content(
-    reading: ReadingDep,
+    request: Request,
     page: PageParams,
     type: ContentType | None = None,
     category: Filter = None,
@@ -72,7 +72,7 @@ async def list_content(
     is_vr: bool | None = None,
     sort: Sort = "latest",
 ) -> Response:
-    session, viewer, paginator = reading
+    session, viewer, paginator = await reading_of(request)
     creator_id = None
     if creator is not None:
         creator_id = (await creators.public_profile(session, creator, None)).id
@@ -93,10 +93,10 @@ async def list_content(
     "/creators/{handle}/content", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER
 )
 async def list_creator_content(
-    handle: HandlePath, reading: ReadingDep, page: PageParams, sort: Sort = "latest"
+    handle: HandlePath, request: Request, page: PageParams, sort: Sort = "latest"
 ) -> Response:
     """A creator's visible content; to its owner and staff, all of it, newest first."""
-    session, viewer, paginator = reading
+    session, viewer, paginator = await reading_of(request)
     creator = await creators.public_profile(session, handle, viewer.user)
     everything = viewer.is_staff or creator.user_id == viewer.user_id
     ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
@@ -110,14 +110,13 @@ async def list_creator_content(
 @router.get("/content/trending", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
 async def trending_content(
     request: Request,
-    reading: ReadingDep,
     page: PageParams,
     window: Window = Window.DAY,
     type: ContentType | None = None,
 ) -> Response:
     """What is hot now: time-decayed engagement over the window, served from an index
     (and from the read cache)."""
-    session, viewer, paginator = reading
+    session, viewer, paginator = await reading_of(request)
     repository = ContentRepository(session)
     ordering = TRENDING[window]
 
@@ -139,8 +138,8 @@ async def trending_content(
 
 
 @router.get("/content/{content_id}", response_model=ContentRead, openapi_extra=OPTIONAL_BEARER)
-async def read_content(content_id: uuid.UUID, request: Request, reading: ReadingDep) -> Response:
-    session, viewer, _ = reading
+async def read_content(content_id: uuid.UUID, request: Request) -> Response:
+    session, viewer, _ = await reading_of(request)
 
     async def read(as_viewer: Viewer) -> tuple[Sequence[Row[Any]], Response]:
         row = await service.card(session, content_id, as_viewer)

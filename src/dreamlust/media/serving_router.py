@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 
 from dreamlust.auth.dependencies import OPTIONAL_BEARER
-from dreamlust.content.dependencies import ReadingDep
+from dreamlust.content.dependencies import reading_of
 from dreamlust.media import serving
 from dreamlust.media.responses import file_response
 from dreamlust.request_session import api_router
@@ -31,19 +31,17 @@ _FILE: dict[str, Any] = {
 
 @router.get("/media/{asset_id}", **_FILE)
 @router.head("/media/{asset_id}", **_FILE)
-async def serve_asset(asset_id: uuid.UUID, request: Request, reading: ReadingDep) -> Response:
+async def serve_asset(asset_id: uuid.UUID, request: Request) -> Response:
     """The file of a READY asset, under the visibility rules of its content."""
-    session, viewer, _ = reading
+    session, viewer, _ = await reading_of(request)
     served = await serving.asset_file(session, asset_id, viewer)
     return await file_response(request, runtime_of(request).storage, served)
 
 
 @router.get(_HLS, **_FILE)
 @router.head(_HLS, **_FILE)
-async def serve_hls(
-    content_id: uuid.UUID, path: str, request: Request, reading: ReadingDep
-) -> Response:
+async def serve_hls(content_id: uuid.UUID, path: str, request: Request) -> Response:
     """A playlist or segment of the content's HLS stream, under the rules of its media."""
-    session, viewer, _ = reading
+    session, viewer, _ = await reading_of(request)
     served = await serving.hls_file(session, content_id, path, viewer)
     return await file_response(request, runtime_of(request).storage, served)
