@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-engagement bench-cache clean
+.PHONY: install run test lint format bench bench-engagement bench-cache bench-growth clean
 
 install: $(STAMP)
 
@@ -46,3 +46,8 @@ bench-engagement: install
 # in one run (seeds a small database of its own; needs Redis; see bench/README.md).
 bench-cache: install
 	$(BIN)/python bench/cache.py $(BENCH_ARGS)
+
+# The read endpoints at ~210k and at ~1M content (a copy of the bench database, its
+# content grown 5x in SQL, built once), with the latency growth (see bench/README.md).
+bench-growth: install
+	$(BIN)/python bench/growth.py $(BENCH_ARGS)

@@ -398,32 +398,28 @@ def wait_ready(server: Server, path: str, timeout: float = 60) -> None:
     raise SystemExit(f"{server.name} did not become ready in {timeout:.0f} s:\n{tail}")
 
 
+def start_dreamlust(
+    server: Server, args: argparse.Namespace, env: dict[str, str], logs: Path
+) -> None:
+    """`dreamlust serve` with `args.workers` workers and `args.db_pool_size` connections
+    per worker (no overflow; 0: dreamlust's default pool)."""
+    if args.db_pool_size:
+        size = str(args.db_pool_size)
+        env = {**env, "DREAMLUST_DB_POOL_SIZE": size, "DREAMLUST_DB_MAX_OVERFLOW": "0"}
+    command = [str(DREAMLUST), "serve", "--host", HOST, "--port", str(server.port)]
+    start(server, [*command, "--workers", str(args.workers)], env, logs)
+
+
 @contextmanager
 def servers(args: argparse.Namespace, env: dict[str, str], logs: Path) -> Iterator[list[Server]]:
     dreamlust = Server("dreamlust", args.port)
     baseline = Server("baseline", args.port + 1)
     baseline_env = {**env, "BENCH_DATABASE_URL": env["DATABASE_URL"]}
     if args.db_pool_size:
-        size = str(args.db_pool_size)
-        env = {**env, "DREAMLUST_DB_POOL_SIZE": size, "DREAMLUST_DB_MAX_OVERFLOW": "0"}
-        baseline_env.update(BENCH_POOL_MIN="1", BENCH_POOL_MAX=size)
+        baseline_env.update(BENCH_POOL_MIN="1", BENCH_POOL_MAX=str(args.db_pool_size))
     workers = str(args.workers)
     try:
-        start(
-            dreamlust,
-            [
-                str(DREAMLUST),
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(dreamlust.port),
-                "--workers",
-                workers,
-            ],
-            env,
-            logs,
-        )
+        start_dreamlust(dreamlust, args, env, logs)
         start(
             baseline,
             [

@@ -1,10 +1,10 @@
-"""What recording a view needs, from one dependency."""
+"""What recording a view needs, read by the route itself."""
 
 from __future__ import annotations
 
-from typing import Annotated, NamedTuple
+from typing import NamedTuple
 
-from fastapi import Depends, Request
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.dependencies import signed_in_user
@@ -21,9 +21,9 @@ from dreamlust.views.identity import Watcher, identify
 
 class Recording(NamedTuple):
     """The request's session, the settings, the view buffer (None: views go straight to
-    the database), the viewer and the watcher behind them. One dependency rather than
-    six: recording a view is the most frequent write, and each dependency node costs
-    FastAPI work on every request (see bench/README.md)."""
+    the database), the viewer and the watcher behind them. Read by the route rather than
+    through dependencies: recording a view is the most frequent write, and each
+    dependency node costs FastAPI work on every request (see bench/README.md)."""
 
     session: AsyncSession
     settings: Settings
@@ -32,7 +32,7 @@ class Recording(NamedTuple):
     watcher: Watcher
 
 
-async def get_recording(request: Request) -> Recording:
+async def recording_of(request: Request) -> Recording:
     runtime = runtime_of(request)
     settings = runtime.settings
     session = await get_session(request)
@@ -43,6 +43,3 @@ async def get_recording(request: Request) -> Recording:
         settings.signing_key(), user, address, request.headers.get("user-agent"), today
     )
     return Recording(session, settings, service.buffer_of(runtime), Viewer.of(user, today), watcher)
-
-
-RecordingDep = Annotated[Recording, Depends(get_recording)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Body, Response, status
+from fastapi import Body, Request, Response, status
 from sqlalchemy import Row
 
 from dreamlust.auth.dependencies import OPTIONAL_BEARER, CurrentUser
@@ -16,7 +16,7 @@ from dreamlust.kit.clock import utcnow
 from dreamlust.kit.schemas import Page
 from dreamlust.request_session import api_router
 from dreamlust.views import service
-from dreamlust.views.dependencies import RecordingDep
+from dreamlust.views.dependencies import recording_of
 from dreamlust.views.schemas import HistoryEntry, ViewCreate, ViewRecorded
 
 router = api_router(tags=["views"])
@@ -30,15 +30,17 @@ router = api_router(tags=["views"])
 )
 async def record_view(
     content_id: uuid.UUID,
-    recording: RecordingDep,
+    request: Request,
     body: Annotated[ViewCreate | None, Body()] = None,
-) -> ViewRecorded:
+) -> Response:
     duration = body.duration if body is not None else None
-    session, settings, buffer, viewer, watcher = recording
+    session, settings, buffer, viewer, watcher = await recording_of(request)
     counted = await service.record_view(
         session, settings, buffer, content_id, viewer, watcher, duration, utcnow()
     )
-    return ViewRecorded(counted=counted)
+    # `ViewRecorded` as JSON, without a pass through the response model: the most
+    # frequent write answers with one boolean.
+    return cards.json_response({"counted": counted}, status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.get("/users/me/history", response_model=Page[HistoryEntry])
