@@ -27,6 +27,7 @@ from dreamlust.observability import multiprocess
 from dreamlust.observability import router as metrics_router
 from dreamlust.observability.logs import configure_logging
 from dreamlust.observability.middleware import RequestObserver
+from dreamlust.openapi_problems import install_problem_responses
 from dreamlust.playlists import router as playlists_router
 from dreamlust.runtime import Runtime
 from dreamlust.search import router as search_router
@@ -91,6 +92,7 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
+    install_problem_responses(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

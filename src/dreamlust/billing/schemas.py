@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StrictBool, StringConstraints, model_validator
 
 from dreamlust.kit.schemas import (
     Currency,
@@ -37,7 +37,7 @@ Benefit = Annotated[
 TipMessage = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=MAX_TIP_MESSAGE), SingleLine
 ]
-Level = Annotated[int, Field(ge=1, le=3)]
+Level = Annotated[int, Field(strict=True, ge=1, le=3)]
 
 
 class TierInput(Input):
@@ -96,9 +96,9 @@ class SubscriptionUpdate(Input):
     period), of renewal, or of the payment method renewals charge."""
 
     tier: SubscriptionTier | None = None
-    auto_renew: bool | None = None
+    auto_renew: StrictBool | None = None
     payment_method: PaymentMethod | None = None
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(strict=True, ge=1)] | None = None
 
 
 class SubscriptionRead(Schema):

@@ -33,7 +33,7 @@ class CommentCreate(Input):
 
 class CommentUpdate(Input):
     text: CommentText
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(strict=True, ge=1)] | None = None
 
 
 class CommentAuthor(Schema):

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, StrictBool, StringConstraints, model_validator
 
 from dreamlust.creators.schemas import CategoryRef, CreatorSummary
 from dreamlust.kit.schemas import Currency, Input, LongText, Patch, Price, Schema, SingleLine, Url
@@ -24,9 +24,9 @@ Title = Annotated[
 ]
 TagName = Annotated[str, StringConstraints(min_length=1, max_length=50), SingleLine]
 MediaType = Annotated[str, StringConstraints(pattern=r"^[a-z]+/[a-z0-9.+-]+$", max_length=100)]
-Seconds = Annotated[int, Field(ge=1, le=7 * 24 * 3600)]
-Pixels = Annotated[int, Field(ge=1, le=65_536)]
-Bytes = Annotated[int, Field(ge=0, le=2**62)]
+Seconds = Annotated[int, Field(strict=True, ge=1, le=7 * 24 * 3600)]
+Pixels = Annotated[int, Field(strict=True, ge=1, le=65_536)]
+Bytes = Annotated[int, Field(strict=True, ge=0, le=2**62)]
 
 # Which media metadata each type may carry, and what it needs before it is published.
 _ALLOWED = {
@@ -88,12 +88,12 @@ class ContentFields(Patch):
     height: Pixels | None = None
     vr_projection: VRProjection | None = None
     vr_stereo_format: VRStereoFormat | None = None
-    is_public: bool | None = None
-    is_nsfw: bool | None = None
-    age_restricted: bool | None = None
-    allow_comments: bool | None = None
-    allow_downloads: bool | None = None
-    is_premium: bool | None = None
+    is_public: StrictBool | None = None
+    is_nsfw: StrictBool | None = None
+    age_restricted: StrictBool | None = None
+    allow_comments: StrictBool | None = None
+    allow_downloads: StrictBool | None = None
+    is_premium: StrictBool | None = None
     price: Price | None = None
     currency: Currency | None = None
     premium_tier: PremiumTier | None = None
@@ -114,7 +114,7 @@ class ContentCreate(ContentFields):
 
 class ContentUpdate(ContentFields):
     title: Title | None = None
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(strict=True, ge=1)] | None = None
 
 
 class ContentRead(Schema):

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StringConstraints
 
 from dreamlust.kit.schemas import (
     Input,
@@ -124,9 +124,9 @@ class CreatorUpdate(Patch):
     website: Url | None = None
     avatar_url: Url | None = None
     banner_url: Url | None = None
-    tips_enabled: bool | None = None
+    tips_enabled: StrictBool | None = None
     categories: CategorySlugs | None = None
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(strict=True, ge=1)] | None = None
 
 
 class StaffDecision(Input):

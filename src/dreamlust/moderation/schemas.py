@@ -42,7 +42,7 @@ class ReportDecision(Input):
     status: Annotated[ReportStatus, AnyCase]
     action: Annotated[ModerationAction, AnyCase] | None = None
     moderator_notes: LongText | None = None
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(strict=True, ge=1)] | None = None
 
 
 class MyReport(Schema):

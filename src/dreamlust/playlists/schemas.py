@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from dreamlust.content.schemas import ContentRead
 from dreamlust.kit.schemas import Input, LongText, Name, Patch, Schema
@@ -18,7 +18,7 @@ MAX_ITEMS = 5000
 class PlaylistCreate(Input):
     name: Name
     description: LongText | None = None
-    is_public: bool = False
+    is_public: StrictBool = False
 
 
 class PlaylistUpdate(Patch):
@@ -26,13 +26,13 @@ class PlaylistUpdate(Patch):
 
     name: Name | None = None
     description: LongText | None = None
-    is_public: bool | None = None
-    version: Annotated[int, Field(ge=1)] | None = None
+    is_public: StrictBool | None = None
+    version: Annotated[int, Field(strict=True, ge=1)] | None = None
 
 
 class ItemAdd(Input):
     content_id: uuid.UUID
-    position: Annotated[int, Field(ge=0, le=MAX_ITEMS)] | None = Field(
+    position: Annotated[int, Field(strict=True, ge=0, le=MAX_ITEMS)] | None = Field(
         default=None, description="0-based; the item there and those after it move down one."
     )
 
@@ -53,7 +53,7 @@ class PlaylistRead(Schema):
     owner: OwnerRef
     name: str
     description: str | None
-    is_public: bool
+    is_public: StrictBool
     item_count: int
     created_at: datetime
     updated_at: datetime

@@ -6,14 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from dreamlust.kit.schemas import Input, LongText, Name, Patch, Schema, ShortText
 
 Color = Annotated[str, StringConstraints(pattern=r"^#[0-9A-Fa-f]{6}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=100)]
 Icon = Annotated[ShortText, StringConstraints(max_length=100)]
-SortOrder = Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+SortOrder = Annotated[int, Field(strict=True, ge=-1_000_000, le=1_000_000)]
 
 
 class CategoryRead(Schema):
@@ -35,7 +35,7 @@ class CategoryCreate(Input):
     description: LongText | None = None
     icon: Icon | None = None
     color: Color | None = None
-    is_active: bool = True
+    is_active: StrictBool = True
     sort_order: SortOrder = 0
 
 
@@ -49,7 +49,7 @@ class CategoryUpdate(Patch):
     description: LongText | None = None
     icon: Icon | None = None
     color: Color | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     sort_order: SortOrder | None = None
 
 

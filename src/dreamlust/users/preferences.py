@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$", max_length=35)]
 
@@ -94,7 +94,7 @@ class Preferences(BaseModel):
 class NotificationSettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: bool | None = None
+    email: StrictBool | None = None
     new_follower: Delivery | None = None
     new_subscriber: Delivery | None = None
     comments: Delivery | None = None
@@ -114,9 +114,9 @@ class PreferencesUpdate(BaseModel):
     theme: Theme | None = None
     language: Language | None = None
     nsfw_policy: NsfwPolicy | None = None
-    autoplay: bool | None = None
+    autoplay: StrictBool | None = None
     default_quality: VideoQuality | None = None
-    hide_history: bool | None = None
+    hide_history: StrictBool | None = None
     notifications: NotificationSettingsUpdate | None = None
 
     def apply_to(self, current: Preferences) -> Preferences:

@@ -108,7 +108,7 @@ class ProfileUpdate(Input):
     location: ShortText | None = None
     website: Url | None = None
     birth_date: BirthDate | None = None
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(strict=True, ge=1)] | None = None
 
 
 class AccountDeletion(Input):
@@ -118,4 +118,4 @@ class AccountDeletion(Input):
 class AdminUserUpdate(Input):
     role: UserRole | None = None
     status: UserStatus | None = None
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: Annotated[int, Field(strict=True, ge=1)] | None = None
