@@ -5,18 +5,14 @@ reports already there into cases, and the delivery revision turns notification s
 into delivery settings (and back)."""
 
 import uuid
-import warnings
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
     JSON,
-    Connection,
     Integer,
     Numeric,
     String,
@@ -38,6 +34,7 @@ from dreamlust.search.index import INDEX_TABLE, is_index_table
 from dreamlust.search.query import SearchQuery, hits
 from tests.conftest import make_settings
 from tests.fixtures.databases import empty_database
+from tests.fixtures.schema import schema_drift
 
 
 @pytest.fixture
@@ -96,27 +93,9 @@ async def test_upgrade_downgrade_upgrade_round_trip(fresh_settings: Settings) ->
     assert _without_search_index(await _tables(fresh_settings)) == model_tables
 
 
-def _diff(connection: Connection) -> list[object]:
-    # The search index is left out, as autogenerate leaves it out (see migrate.include_name).
-    context = MigrationContext.configure(
-        connection, opts={"compare_type": True, "include_name": migrate.include_name}
-    )
-    with warnings.catch_warnings():
-        # Expression indexes (lower(email) …) are written by hand in the revision and
-        # checked by the case-insensitive uniqueness tests instead.
-        warnings.filterwarnings("ignore", message=".*expression-based index.*")
-        return list(compare_metadata(context, Base.metadata))
-
-
 async def test_models_and_migrations_agree(fresh_settings: Settings) -> None:
     await migrate.upgrade(fresh_settings)
-    engine = create_engine(fresh_settings)
-    try:
-        async with engine.connect() as connection:
-            diff = await connection.run_sync(_diff)
-    finally:
-        await engine.dispose()
-    assert diff == []
+    assert await schema_drift(fresh_settings) == []
 
 
 # Rows as revision 0001 stores them, written without the models (which move on).

@@ -10,18 +10,54 @@ attempts, and may be derived from another asset (a poster, thumbnails: kind POST
 THUMBNAIL, `source_id`). The type and checksum are known once the bytes are. No release
 wrote media assets before this revision, so the table is made anew rather than altered
 (which SQLite would do by copying it anyway); downgrading makes the old one again.
+
+Rows already there cross over each way through a temporary copy, with their ids: on
+the way up each asset is READY with all its bytes uploaded; on the way down a finished
+(READY) asset keeps its place, a poster as a thumbnail. Unfinished or failed uploads are
+left out on the way down: they have no type or checksum yet, which the old table
+requires, and the release that reads it has no uploads to finish.
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+from alembic import context, op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+_COMMON_COLUMNS = (
+    "id, owner_id, content_id, storage_key, original_filename, mime_type, file_size, "
+    "checksum_sha256, width, height, duration, details, created_at"
+)
+_CARRY_UP = f"""
+INSERT INTO media_assets ({_COMMON_COLUMNS}, kind, status, upload_offset, updated_at)
+SELECT {_COMMON_COLUMNS}, kind, 'READY', file_size, created_at FROM media_assets_carried
+"""  # noqa: S608 (built from constants only)
+_CARRY_DOWN = f"""
+INSERT INTO media_assets ({_COMMON_COLUMNS}, kind)
+SELECT {_COMMON_COLUMNS}, CASE kind WHEN 'POSTER' THEN 'THUMBNAIL' ELSE kind END
+FROM media_assets_carried
+WHERE status = 'READY' AND mime_type IS NOT NULL AND checksum_sha256 IS NOT NULL
+"""  # noqa: S608 (built from constants only)
+
+
+def _keep_rows() -> bool:
+    """Copy the rows aside before the table goes; false when rendering SQL (`--sql`),
+    where there are no rows to read."""
+    if context.is_offline_mode():
+        return False
+    op.execute("CREATE TEMPORARY TABLE media_assets_carried AS SELECT * FROM media_assets")
+    return True
+
+
+def _put_back(carry: str) -> None:
+    op.execute(carry)
+    op.execute("DROP TABLE media_assets_carried")
 
 
 def _enum(name: str, *values: str) -> sa.Enum:
@@ -80,6 +116,7 @@ def _create(*elements: sa.schema.SchemaItem, uploads: bool) -> None:
 
 
 def upgrade() -> None:
+    kept = _keep_rows()
     _drop()
     _create(
         sa.Column("source_id", sa.Uuid(), nullable=True),
@@ -110,8 +147,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_media_assets_source_id"), "media_assets", ["source_id"])
     op.create_index("ix_media_assets_status_created_at", "media_assets", ["status", "created_at"])
+    if kept:
+        _put_back(_CARRY_UP)
 
 
 def downgrade() -> None:
+    kept = _keep_rows()
     _drop()
     _create(sa.Column("kind", _enum("kind", "MEDIA", "THUMBNAIL"), nullable=False), uploads=False)
+    if kept:
+        _put_back(_CARRY_DOWN)
