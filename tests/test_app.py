@@ -66,6 +66,20 @@ async def test_unknown_routes_and_methods_are_problems(client: httpx.AsyncClient
     assert wrong_method.headers["content-type"] == PROBLEM
 
 
+async def test_a_wrong_method_is_told_every_method_of_the_path(client: httpx.AsyncClient) -> None:
+    # GET and POST /playlists are two routes; routing alone names the first one's only.
+    wrong_method = await client.put("/api/v1/playlists")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "GET, POST"
+    # A concrete path is its own resource, though a template matches it too.
+    for method, path, allow in [
+        ("PATCH", "/api/v1/content/trending", "GET"),
+        ("OPTIONS", "/api/v1/creators/me/tiers", "PUT"),
+    ]:
+        answer = await client.request(method, path)
+        assert (answer.status_code, answer.headers["allow"]) == (405, allow), path
+
+
 async def test_request_ids_are_echoed_or_made_up(client: httpx.AsyncClient) -> None:
     given = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 
 from dreamlust import __version__, health
 from dreamlust.admin_site import mount_admin_site
@@ -18,7 +19,9 @@ from dreamlust.content import router as content_router
 from dreamlust.creators import router as creators_router
 from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
+from dreamlust.kit.body_limit import BodyLimit
 from dreamlust.kit.gc_tuning import tune_for_serving
+from dreamlust.kit.security_headers import SecurityHeaders
 from dreamlust.media import serving_router as media_serving_router
 from dreamlust.media import tus, upload_router
 from dreamlust.moderation import router as moderation_router
@@ -27,7 +30,7 @@ from dreamlust.observability import multiprocess
 from dreamlust.observability import router as metrics_router
 from dreamlust.observability.logs import configure_logging
 from dreamlust.observability.middleware import RequestObserver
-from dreamlust.openapi_problems import install_problem_responses
+from dreamlust.openapi_document import install_openapi_document
 from dreamlust.playlists import router as playlists_router
 from dreamlust.runtime import Runtime
 from dreamlust.search import router as search_router
@@ -92,7 +95,16 @@ def create_app(
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
-    install_problem_responses(app)
+    install_openapi_document(app)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.max_request_body_bytes,
+        exempt=[
+            API_PREFIX + route.path
+            for route in upload_router.router.routes
+            if isinstance(route, APIRoute)
+        ],
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -112,6 +124,7 @@ def create_app(
             ],
         )
     app.add_middleware(RequestObserver, access_log=settings.access_log)
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     app.include_router(health.router)
     app.include_router(metrics_router.router)
     for router in DOMAIN_ROUTERS:

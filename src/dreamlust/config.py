@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     max_upload_bytes: Annotated[int, Field(ge=1)] = 4 * 1024**3
     max_image_bytes: Annotated[int, Field(ge=1)] = 50 * 1024**2
     max_single_request_upload_bytes: Annotated[int, Field(ge=1)] = 100 * 1024**2
+    # The largest body of any request but an upload's (JSON, forms): past it, a 413.
+    max_request_body_bytes: Annotated[int, Field(ge=1024)] = 1024**2
     storage_quota_bytes: Annotated[int, Field(ge=0)] = 20 * 1024**3
     upload_expiry_hours: Annotated[float, Field(gt=0)] = 24.0
     media_processing_seconds: Annotated[float, Field(gt=0)] = 2.0

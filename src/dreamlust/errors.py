@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from dreamlust.observability.metrics import OPTIMISTIC_LOCK_CONFLICTS, RATE_LIMIT_REFUSALS
 
@@ -189,10 +191,31 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(422, "The request is not valid.", slug="validation-error", errors=errors)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "")
-    return problem(exc.status_code, detail, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return problem(exc.status_code, detail, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods of the path the request names: those of every route of its template,
+    the concrete template where one is (`/creators/me/tiers` before
+    `/creators/{handle}/tiers`, as OpenAPI matches paths). Routing answers 405 with the
+    methods of the first matching route only: one method of several where each method
+    of a path is a route of its own."""
+    path = request.scope["path"]
+    contexts = [c for c in iter_route_contexts(request.app.routes) if c.path_format]
+    templates = {
+        template
+        for c in contexts
+        if (template := c.path_format) and compile_path(template)[0].match(path)
+    }
+    template = min(templates, key=lambda t: (t.count("{"), t), default=None)
+    allowed = {m for c in contexts if c.path_format == template for m in c.methods or ()}
+    return sorted(allowed)
 
 
 async def _stale_data(request: Request, _exc: Exception) -> JSONResponse:

@@ -137,7 +137,7 @@ async def trending_content(
     )
 
 
-@router.get("/content/{content_id}", response_model=ContentRead, openapi_extra=OPTIONAL_BEARER)
+@router.get("/content/{content_id:uuid}", response_model=ContentRead, openapi_extra=OPTIONAL_BEARER)
 async def read_content(content_id: uuid.UUID, request: Request) -> Response:
     session, viewer, _ = await reading_of(request)
 
@@ -156,7 +156,7 @@ async def read_content(content_id: uuid.UUID, request: Request) -> Response:
     )
 
 
-@router.patch("/content/{content_id}", response_model=ContentRead)
+@router.patch("/content/{content_id:uuid}", response_model=ContentRead)
 async def update_content(
     changes: ContentUpdate,
     content: ManagedContent,
@@ -180,7 +180,7 @@ async def publish_content(
     return await _written(session, published.id, viewer)
 
 
-@router.delete("/content/{content_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/content/{content_id:uuid}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_content(content: ManagedContent, session: DbSession) -> None:
     await service.delete_content(session, content)
 

@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 from dreamlust.kit.types import MONEY_QUANTUM
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The characters text may not hold, as a character class both Python's `re` and JSON
+# Schema (ECMA-262) read alike: C0 and C1 controls; multi-line text keeps tab and newline.
+_CONTROLS_CLASS = r"\u0000-\u0008\u000b-\u001f\u007f-\u009f"
+_CONTROLS_OR_NEWLINES_CLASS = r"\u0000-\u001f\u007f-\u009f"
 
 T = TypeVar("T")
 
@@ -50,32 +57,60 @@ class Patch(Input):
         return value
 
 
-def _single_line(value: str) -> str:
-    if _CONTROL_OR_NEWLINE.search(value):
-        raise ValueError("must not contain control characters or line breaks")
-    return value
+@dataclass(frozen=True)
+class _TextWithout:
+    """Refuses text holding any of `characters` (a character class) with `message`, and
+    says so in the JSON schema as a `pattern`, so that clients and contract tests know
+    the rule before they meet it."""
 
+    characters: str
+    message: str
 
-def _multi_line(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
+    @property
+    def pattern(self) -> str:
+        return f"^[^{self.characters}]*$"
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        forbidden = re.compile(f"[{self.characters}]")
+
+        def check(value: str) -> str:
+            if forbidden.search(value):
+                raise ValueError(self.message)
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        if "pattern" in json_schema:
+            raise TypeError("text with a pattern of its own states its characters there")
+        json_schema["pattern"] = self.pattern
+        return json_schema
 
 
 # Put after a string's constraints: one line, no control characters.
-SingleLine = AfterValidator(_single_line)
+SingleLine = _TextWithout(
+    _CONTROLS_OR_NEWLINES_CLASS, "must not contain control characters or line breaks"
+)
+MultiLine = _TextWithout(_CONTROLS_CLASS, "must not contain control characters")
 
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), SingleLine
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), SingleLine]
-LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_multi_line)
-]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000), MultiLine]
+# No white space, no control characters.
 Url = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=2048, pattern=r"^https?://\S+$"),
-    SingleLine,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=2048,
+        pattern=rf"^https?://[^\s{_CONTROLS_OR_NEWLINES_CLASS}]+$",
+    ),
 ]
 # Money in cents, as stored: "9.5" is answered as "9.50" at once, not only once read
 # back. More than two decimals, zero, negative, NaN and infinity are refused.

@@ -1,4 +1,5 @@
-"""The OpenAPI document names every error an operation answers, as the problem it is."""
+"""The OpenAPI document names every error an operation answers, as the problem it is,
+and says which operations need a sign-in and which only read one."""
 
 from __future__ import annotations
 
@@ -88,3 +89,21 @@ async def test_the_errors_sent_are_the_errors_documented(
     assert [answer.status_code for answer in answers] == [404, 400, 401, 401, 428, 412, 422, 422]
     for answer in answers:
         assert_documented(document, answer)
+
+
+async def test_operations_that_serve_the_signed_out_document_the_token_as_optional(
+    client: httpx.AsyncClient,
+) -> None:
+    document = await _document(client)
+    optional = [{"HTTPBearer": []}, {}]
+    for path in (
+        "/api/v1/categories",
+        "/api/v1/creators/{handle}",
+        "/api/v1/playlists/{playlist_id}",
+        "/api/v1/content/{content_id}",
+    ):
+        operation = document["paths"][path]["get"]
+        assert operation["security"] == optional, path
+        assert "403" not in operation["responses"], path
+    assert {} not in document["paths"]["/api/v1/users/me"]["get"]["security"]
+    assert (await client.get("/api/v1/categories")).status_code == 200

@@ -1,4 +1,5 @@
-"""The error answers of every operation, in the OpenAPI document as they are sent.
+"""The OpenAPI document as the API behaves: each operation's errors, and whether it
+needs a sign-in or only reads one when it is sent.
 
 Every error is an RFC 9457 problem (`errors.problem`) with the media type
 `application/problem+json`. FastAPI documents only its own 422 body, as
@@ -13,6 +14,11 @@ each operation is given:
   down);
 - a `default` problem for the rest (a conflict with existing data, a store that is down
   during a read, an unexpected error), as the OpenAPI specification intends `default`.
+
+FastAPI documents the bearer scheme of a route as required whenever the route reads a
+token, though `optional_user` serves the signed-out too; those operations are given
+"bearer or nothing" (as routes that read the caller themselves declare with
+`OPTIONAL_BEARER`), so that a client knows the token is optional.
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from dreamlust.auth.dependencies import current_user, optional_user
 from dreamlust.errors import PROBLEM_MEDIA_TYPE
 
 _WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
@@ -66,14 +75,17 @@ _DESCRIPTIONS = {
 _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}
 
 
-def install_problem_responses(app: FastAPI) -> None:
-    """Build `app`'s OpenAPI document once, with the problems of each operation."""
+def install_openapi_document(app: FastAPI) -> None:
+    """Build `app`'s OpenAPI document once, with the problems and the sign-in of each
+    operation."""
 
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            add_problems(build())  # FastAPI's document, kept in `app.openapi_schema`
+            document = build()  # FastAPI's document, kept in `app.openapi_schema`
+            _mark_optional_sign_in(app, document)
+            add_problems(document)
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -119,3 +131,29 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
 
 def _problem_response(status: str) -> dict[str, Any]:
     return {"description": _DESCRIPTIONS[status], "content": _PROBLEM_CONTENT}
+
+
+def _mark_optional_sign_in(app: FastAPI, document: dict[str, Any]) -> None:
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or context.path_format is None:
+            continue
+        calls = _calls(route.dependant)
+        if optional_user not in calls or current_user in calls:
+            continue
+        for method in context.methods or ():
+            operation = document["paths"][context.path_format].get(method.lower())
+            security = operation.get("security") if operation else None
+            if security and {} not in security:
+                security.append({})
+
+
+def _calls(dependant: Dependant) -> set[object]:
+    """Every function the route's dependencies call, however deep."""
+    calls: set[object] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        calls.add(current.call)
+        pending.extend(current.dependencies)
+    return calls
