@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format bench bench-engagement bench-cache bench-growth clean
+.PHONY: install run test fuzz lint format bench bench-engagement bench-cache bench-growth clean
 
 install: $(STAMP)
 
@@ -18,6 +18,12 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The API contract test (tests/contract) with a long Schemathesis run: every phase,
+# 50 examples per operation, each role, both databases.
+fuzz: install
+	DREAMLUST_FUZZ_EXAMPLES=50 DREAMLUST_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+		$(BIN)/pytest tests/contract -s $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
