@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/dreamlust serve --seed-if-empty
 
+# One pytest worker per core: every worker has databases, servers and Redis keys of its own.
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 # The API contract test (tests/contract) with a long Schemathesis run: every phase,
 # 50 examples per operation, each role, both databases.

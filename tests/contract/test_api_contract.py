@@ -118,6 +118,7 @@ async def _schemathesis(base_url: str, token: str, report: Path) -> dict[str, An
         "json",
         "--report-json-path",
         str(report),
+        cwd=report.parent,  # where it keeps its state between runs
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
