@@ -41,21 +41,22 @@ from dreamlust.views import router as views_router
 from dreamlust.write_limits import limit_writes
 
 # The routers of the domains, all under `/api/v1`. A request is matched against the
-# routes in order, so the most requested come first; they are included straight into
+# routes in order, so the most requested come first (reads of content, then recording a
+# view and liking, the most frequent writes); they are included straight into
 # the application (not through an `/api/v1` router of their own), so each request walks
 # one level of routers fewer.
 DOMAIN_ROUTERS = (
     content_router.router,
     search_router.router,
     media_serving_router.router,
+    views_router.router,
+    engagement_router.router,
     auth_router.router,
     users_router.router,
     users_admin_router.router,
     taxonomy_router.router,
     creators_router.router,
-    engagement_router.router,
     comments_router.router,
-    views_router.router,
     playlists_router.router,
     billing_router.router,
     notifications_router.router,
