@@ -7,6 +7,7 @@ inserted, so `content.view_count` stays the number of the item's view rows and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from collections import Counter
@@ -14,7 +15,18 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Subquery, case, func, insert, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Subquery,
+    Update,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.repository import ContentRepository
@@ -23,6 +35,7 @@ from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.kit.upsert import insert_or_ignore
 from dreamlust.models import Content, Creator, User, View
+from dreamlust.users.preferences import NsfwPolicy
 
 
 class ViewRepository:
@@ -39,13 +52,20 @@ class ViewRepository:
         transaction ends: without it, two identical requests could both find no recent view
         and both count. SQLite needs none: its write transactions already run one at a time.
         """
-        stmt = select(Content.creator_id).where(Content.id == content_id, viewable(viewer, now))
-        if self.session.get_bind().dialect.name == "postgresql":
-            # Evaluated for the item's row only once it qualified: no lock for a 404.
-            stmt = stmt.add_columns(
-                func.pg_advisory_xact_lock(_viewer_lock(content_id, viewer_hash))
+        dialect = self.session.get_bind().dialect.name
+        if viewer.user_id is not None and not viewer.is_staff:
+            # Their own items too: the viewer's id is part of the statement.
+            stmt = _with_viewer_lock(
+                select(Content.creator_id).where(Content.id == _CONTENT_ID, viewable(viewer, _NOW)),
+                dialect,
             )
-        return (await self.session.execute(stmt)).scalar()
+        else:
+            stmt = _viewable_creator(dialect, viewer.is_staff, viewer.nsfw_policy, viewer.is_adult)
+        params = {_CONTENT_ID.key: content_id, _NOW.key: now}
+        if dialect == "postgresql":
+            params[_LOCK.key] = _viewer_lock(content_id, viewer_hash)
+        creator_id: uuid.UUID | None = (await self.session.execute(stmt, params)).scalar()
+        return creator_id
 
     async def is_viewable(self, content_id: uuid.UUID, viewer: Viewer, now: datetime) -> bool:
         found = await self.session.scalar(
@@ -76,45 +96,28 @@ class ViewRepository:
         foreign key check, which runs at the end of the statement, finds the item already
         locked by this transaction instead of adding one more to the item's shared lock list.
         """
-        seen = (
-            select(View.id)
-            .where(
-                View.content_id == row["content_id"],
-                View.viewer_hash == row["viewer_hash"],
-                View.created_at > since,
-            )
-            .limit(1)
-        )
         if self.session.get_bind().dialect.name != "postgresql":
+            seen = (
+                select(View.id)
+                .where(
+                    View.content_id == row["content_id"],
+                    View.viewer_hash == row["viewer_hash"],
+                    View.created_at > since,
+                )
+                .limit(1)
+            )
             if await self.session.scalar(seen) is not None:
                 return False
             await self.add_counts(Counter({row["content_id"]: 1}), Counter({creator_id: 1}))
             await self.insert_new([row])
             return True
-        unseen = ~seen.exists()
-        creator = (
-            update(Creator)
-            .where(Creator.id == creator_id, unseen)
-            .values(total_views=Creator.total_views + 1, updated_at=now)
-            .returning(Creator.id)
-            .cte("counted_creator")
-        )
-        columns = list(row)
-        values = select(*(literal(row[name], View.__table__.c[name].type) for name in columns))
-        view = (
-            insert(View)
-            .from_select(columns, values.where(unseen))
-            .returning(View.id)
-            .cte("inserted_view")
-        )
-        counted = await self.session.scalar(
-            update(Content)
-            .where(Content.id == row["content_id"], select(creator.c.id).exists())
-            .values(view_count=Content.view_count + 1, updated_at=now)
-            .returning(Content.id)
-            .add_cte(creator, view)
-            .execution_options(synchronize_session=False)
-        )
+        params = {
+            **{_VIEW_COLUMNS[name].key: value for name, value in row.items()},
+            _CREATOR_ID.key: creator_id,
+            _SINCE.key: since,
+            _NOW.key: now,
+        }
+        counted = await self.session.scalar(_count_unseen_view(tuple(row)), params)
         return counted is not None
 
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
@@ -200,6 +203,72 @@ class ViewRepository:
             .values(user_id=None)
             .execution_options(synchronize_session=False)
         )
+
+
+_CONTENT_ID = bindparam("viewed_content_id", type_=Content.id.type)
+_CREATOR_ID = bindparam("counted_creator_id", type_=Creator.id.type)
+_NOW = bindparam("moment", type_=Content.updated_at.type)
+_SINCE = bindparam("since", type_=View.created_at.type)
+_LOCK = bindparam("viewer_lock", type_=BigInteger())
+_VIEW_COLUMNS = {
+    column.name: bindparam(f"view_{column.name}", type_=column.type)
+    for column in View.__table__.columns
+}
+
+
+def _with_viewer_lock(stmt: Select[Any], dialect: str) -> Select[Any]:
+    if dialect != "postgresql":
+        return stmt
+    # Evaluated for the item's row only once it qualified: no lock for a 404.
+    return stmt.add_columns(func.pg_advisory_xact_lock(_LOCK))
+
+
+@functools.cache
+def _viewable_creator(
+    dialect: str, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool
+) -> Select[Any]:
+    """The item's creator for a viewer of this shape, built once: recording a view is the
+    most frequent write, and building its statements cost more than running them."""
+    shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy, is_staff=staff)
+    visible = select(Content.creator_id).where(Content.id == _CONTENT_ID, viewable(shape, _NOW))
+    return _with_viewer_lock(visible, dialect)
+
+
+@functools.cache
+def _count_unseen_view(columns: tuple[str, ...]) -> Update:
+    """PostgreSQL's one statement of `add_unless_seen`, built once for the row's columns."""
+    seen = (
+        select(View.id)
+        .where(
+            View.content_id == _VIEW_COLUMNS["content_id"],
+            View.viewer_hash == _VIEW_COLUMNS["viewer_hash"],
+            View.created_at > _SINCE,
+        )
+        .limit(1)
+    )
+    unseen = ~seen.exists()
+    creator = (
+        update(Creator)
+        .where(Creator.id == _CREATOR_ID, unseen)
+        .values(total_views=Creator.total_views + 1, updated_at=_NOW)
+        .returning(Creator.id)
+        .cte("counted_creator")
+    )
+    values = select(*(_VIEW_COLUMNS[name] for name in columns))
+    view = (
+        insert(View)
+        .from_select(list(columns), values.where(unseen))
+        .returning(View.id)
+        .cte("inserted_view")
+    )
+    return (
+        update(Content)
+        .where(Content.id == _VIEW_COLUMNS["content_id"], select(creator.c.id).exists())
+        .values(view_count=Content.view_count + 1, updated_at=_NOW)
+        .returning(Content.id)
+        .add_cte(creator, view)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _viewer_lock(content_id: uuid.UUID, viewer_hash: str) -> int:
