@@ -319,9 +319,11 @@ async def test_a_random_concurrent_workload_leaves_no_drift(
     assert "No drift." in checked.output
 
     # The workload did something of every kind, so no drift cannot come from doing nothing.
-    for kind in ("like", "unlike", "follow", "unfollow", "view", "comment", "reply"):
+    for kind in ("like", "unlike", "follow", "unfollow", "view", "comment"):
         assert done[kind] >= 5, f"seed {SEED}: only {done[kind]} {kind}; {dict(done)}"
-    for kind in ("delete", "restore", "playlist", "add", "remove", "reorder"):
+    # A reply needs a comment still there when it lands: how many succeed depends on how
+    # the batch's requests interleave (with deletes of their parents), not on the seed.
+    for kind in ("reply", "delete", "restore", "playlist", "add", "remove", "reorder"):
         assert done[kind] >= 2, f"seed {SEED}: only {done[kind]} {kind}; {dict(done)}"
     rows = await _rows(session)
     for name, least in (

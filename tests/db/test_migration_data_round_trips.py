@@ -24,7 +24,7 @@ from sqlalchemy import Connection, inspect, select
 from dreamlust import migrate
 from dreamlust.config import Settings
 from dreamlust.counters import recount
-from dreamlust.db import INCLUDE_DELETED, Database, create_engine
+from dreamlust.db import INCLUDE_DELETED, Database
 from dreamlust.kit.ids import new_id
 from dreamlust.models import (
     Content,
@@ -47,7 +47,7 @@ from dreamlust.models.enums import (
 from dreamlust.seeding import seed_database
 from tests.conftest import make_settings
 from tests.fixtures.databases import empty_database
-from tests.fixtures.schema import schema_drift
+from tests.fixtures.schema import read_database, schema_drift
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -188,12 +188,7 @@ def _changes(
 
 
 async def _snapshot(settings: Settings) -> dict[str, TableState]:
-    engine = create_engine(settings)
-    try:
-        async with engine.connect() as connection:
-            return await connection.run_sync(_read_tables)
-    finally:
-        await engine.dispose()
+    return await read_database(settings, _read_tables)
 
 
 def _read_tables(connection: Connection) -> dict[str, TableState]:

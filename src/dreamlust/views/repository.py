@@ -97,16 +97,12 @@ class ViewRepository:
         locked by this transaction instead of adding one more to the item's shared lock list.
         """
         if self.session.get_bind().dialect.name != "postgresql":
-            seen = (
-                select(View.id)
-                .where(
-                    View.content_id == row["content_id"],
-                    View.viewer_hash == row["viewer_hash"],
-                    View.created_at > since,
-                )
-                .limit(1)
-            )
-            if await self.session.scalar(seen) is not None:
+            seen = {
+                _VIEW_COLUMNS["content_id"].key: row["content_id"],
+                _VIEW_COLUMNS["viewer_hash"].key: row["viewer_hash"],
+                _SINCE.key: since,
+            }
+            if await self.session.scalar(_SEEN, seen) is not None:
                 return False
             await self.add_counts(Counter({row["content_id"]: 1}), Counter({creator_id: 1}))
             await self.insert_new([row])
@@ -216,6 +212,18 @@ _VIEW_COLUMNS = {
 }
 
 
+# A view of the item by the same watcher since the dedup window began.
+_SEEN = (
+    select(View.id)
+    .where(
+        View.content_id == _VIEW_COLUMNS["content_id"],
+        View.viewer_hash == _VIEW_COLUMNS["viewer_hash"],
+        View.created_at > _SINCE,
+    )
+    .limit(1)
+)
+
+
 def _with_viewer_lock(stmt: Select[Any], dialect: str) -> Select[Any]:
     if dialect != "postgresql":
         return stmt
@@ -237,16 +245,7 @@ def _viewable_creator(
 @functools.cache
 def _count_unseen_view(columns: tuple[str, ...]) -> Update:
     """PostgreSQL's one statement of `add_unless_seen`, built once for the row's columns."""
-    seen = (
-        select(View.id)
-        .where(
-            View.content_id == _VIEW_COLUMNS["content_id"],
-            View.viewer_hash == _VIEW_COLUMNS["viewer_hash"],
-            View.created_at > _SINCE,
-        )
-        .limit(1)
-    )
-    unseen = ~seen.exists()
+    unseen = ~_SEEN.exists()
     creator = (
         update(Creator)
         .where(Creator.id == _CREATOR_ID, unseen)
