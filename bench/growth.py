@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -486,22 +485,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--allow-small", action="store_true", help="accept a database below the issue's size"
     )
-    parser.add_argument("--skip-worker", action="store_true", help="keep trending scores as is")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers")
-    parser.add_argument("--port", type=int, default=8731, help="dreamlust's port")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
-    parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds per endpoint")
-    parser.add_argument("--rounds", type=int, default=2, help="runs per endpoint and database")
-    parser.add_argument("--only", nargs="*", help="endpoint names containing these strings")
-    parser.add_argument(
-        "--db-pool-size",
-        type=int,
-        default=20,
-        help="connections per worker (pool_size N, no overflow); 0: dreamlust's defaults",
-    )
-    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
+    bench.add_load_arguments(parser, port=8731, port_help="dreamlust's port")
     return parser.parse_args(argv)
 
 

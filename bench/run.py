@@ -827,6 +827,27 @@ def endpoints_to_measure(
     return selected, rotating
 
 
+def add_load_arguments(parser: argparse.ArgumentParser, *, port: int, port_help: str) -> None:
+    """The options of a load run: servers, wrk, rounds and the endpoints measured."""
+    parser.add_argument("--skip-worker", action="store_true", help="keep trending scores as is")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per server")
+    parser.add_argument("--port", type=int, default=port, help=port_help)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds per endpoint")
+    parser.add_argument("--rounds", type=int, default=2, help="runs per endpoint and server")
+    parser.add_argument("--only", nargs="*", help="endpoint names containing these strings")
+    parser.add_argument(
+        "--db-pool-size",
+        type=int,
+        default=20,
+        help="connections per worker, both servers (dreamlust: pool_size N, no overflow); "
+        "0: each server's defaults (dreamlust 10 + 10 overflow, baseline 10..20)",
+    )
+    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
+
+
 def add_database_arguments(parser: argparse.ArgumentParser) -> None:
     """The bench database's options, shared with engagement.py."""
     parser.add_argument("--db", default="dreamlust_bench", help="bench database name")
@@ -845,23 +866,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--reseed", action="store_true", help="drop the bench database and seed it anew"
     )
-    parser.add_argument("--skip-worker", action="store_true", help="keep trending scores as is")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per server")
-    parser.add_argument("--port", type=int, default=8701, help="dreamlust port; baseline +1")
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
-    parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds per endpoint")
-    parser.add_argument("--rounds", type=int, default=2, help="runs per endpoint and server")
-    parser.add_argument("--only", nargs="*", help="endpoint names containing these strings")
-    parser.add_argument(
-        "--db-pool-size",
-        type=int,
-        default=20,
-        help="connections per worker, both servers (dreamlust: pool_size N, no overflow); "
-        "0: each server's defaults (dreamlust 10 + 10 overflow, baseline 10..20)",
-    )
-    parser.add_argument("--wrk", default=shutil.which("wrk") or "wrk")
+    add_load_arguments(parser, port=8701, port_help="dreamlust port; baseline +1")
     args = parser.parse_args(argv)
     ensure_wrk(args)
     # `kill` ends this run like Ctrl-C does: through the `finally` that stops the servers.
