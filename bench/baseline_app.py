@@ -110,15 +110,26 @@ DETAIL_SQL = (
     f"SELECT {_CARD_COLUMNS}{_FROM}\nWHERE {_LISTED.format(3, 4, 5)} AND content.id = $6::UUID"
 )
 
-# GET /search: the newest 200 full-text matches (search/query.py), ranked by ts_rank,
-# then `listed()`; keyset on (rank, id). The query's terms are written into the SQL, so
-# that each search is planned for its own words.
+# GET /search: the newest 200 full-text matches (search/query.py): those among the newest
+# 5,000 documents when 200 of them match, else those of all documents; ranked by
+# ts_rank, then `listed()`; keyset on (rank, id). The query's terms are written into the
+# SQL, so that each search is planned for its own words.
 _SEARCH_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
 _SEARCH_CANDIDATES = (
-    "WITH candidates AS MATERIALIZED \n(SELECT content_search.content_id AS content_id, "
+    "WITH recent_matches AS MATERIALIZED \n(SELECT newest.content_id AS content_id, "
+    "newest.document AS document \nFROM (SELECT content_search.content_id AS content_id, "
+    "content_search.document AS document \nFROM content_search "
+    "ORDER BY content_search.content_id DESC \n LIMIT 5000) AS newest \n"
+    "WHERE newest.document @@ to_tsquery($7::REGCONFIG, {terms}) "
+    "ORDER BY newest.content_id DESC \n LIMIT 200), \n"
+    "candidates AS MATERIALIZED \n(SELECT recent_matches.content_id AS content_id, "
+    "recent_matches.document AS document \nFROM recent_matches \n"
+    "WHERE (SELECT count(*) AS count_1 \nFROM recent_matches) = 200 "
+    "UNION ALL (SELECT content_search.content_id AS content_id, "
     "content_search.document AS document \nFROM content_search \n"
-    "WHERE content_search.document @@ to_tsquery($7::REGCONFIG, {terms}) "
-    "ORDER BY content_search.content_id DESC \n LIMIT 200)\n "
+    "WHERE (content_search.document @@ to_tsquery($7::REGCONFIG, {terms})) "
+    "AND (SELECT count(*) AS count_1 \nFROM recent_matches) < 200 "
+    "ORDER BY content_search.content_id DESC \n LIMIT 200))\n "
 )
 _SEARCH_JOIN = (
     "JOIN (SELECT candidates.content_id AS content_id, "

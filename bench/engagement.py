@@ -11,7 +11,8 @@
    Redis (views buffered in Redis, the hot item's visibility kept there too, under a key
    prefix of this run, flushed every 5 s by a flush loop like the worker's),
    and the baseline (bench/engagement_baseline.py);
-3. runs wrk against each, in turn:
+3. runs wrk against each, in turn, each run after a VACUUM of the content, creators and
+   likes tables (so that no run pays for the dead row versions of the one before):
    - views: `POST /content/{id}/views {"duration": 30}`, every request a new viewer (a
      User-Agent of its own, made by a Lua script);
    - likes: `PUT`/`DELETE /content/{id}/like`, users taking turns so that every request
@@ -208,6 +209,17 @@ async def put_back_view_count(url: str, item: Item, view_count: int) -> None:
         await conn.execute(
             "UPDATE content SET view_count = $2 WHERE id = $1", item.content_id, view_count
         )
+    finally:
+        await conn.close()
+
+
+async def vacuum_hot_rows(url: str) -> None:
+    """Clear the dead versions that the last run left of the hot rows (every counted view
+    or like rewrites its item's and creator's rows), so that each run starts from the same
+    state: without it, whichever server runs later works through a longer chain of them."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute("VACUUM content, creators, likes")
     finally:
         await conn.close()
 
@@ -429,6 +441,7 @@ def measure(
                 script = like_scripts[item]
             else:
                 script = views_script(work, item)
+            asyncio.run(vacuum_hot_rows(args.url))
             result = load(args, target, script, args.warmup if warming else args.duration)
             if warming:
                 continue

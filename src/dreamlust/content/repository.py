@@ -14,7 +14,15 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from dreamlust.content.cards import select_cards
 from dreamlust.content.trending import Window
-from dreamlust.content.visibility import AT_EXECUTION, Viewer, listed, owned_by, viewable
+from dreamlust.content.visibility import (
+    AT_EXECUTION,
+    VIEWER_ID,
+    Viewer,
+    listed,
+    owned_by,
+    viewable,
+    viewable_to_bound_viewer,
+)
 from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator, SortKey
 from dreamlust.kit.repository import Repository
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
@@ -139,13 +147,11 @@ class ContentRepository(Repository[Content]):
 
     async def card_by_id(self, content_id: uuid.UUID, viewer: Viewer) -> Row[Any] | None:
         """The item's card, if this viewer may open it."""
-        if viewer.is_staff or viewer.user_id is None:
-            stmt = _card_by_id(self.dialect, viewer.is_staff, *_shape(viewer))
-        else:  # their own items too: the viewer's id is part of the statement
-            stmt = select_cards(self.dialect).where(
-                viewable(viewer, AT_EXECUTION), Content.id == _CONTENT_ID
-            )
-        rows = await self._card_rows(CardQuery(stmt, {_CONTENT_ID.key: content_id}))
+        # A signed-in viewer's own items too: their id is bound with the item's.
+        owner = viewer.user_id is not None and not viewer.is_staff
+        stmt = _card_by_id(self.dialect, viewer.is_staff, owner, *_shape(viewer))
+        params = {_CONTENT_ID.key: content_id, VIEWER_ID.key: viewer.user_id}
+        rows = await self._card_rows(CardQuery(stmt, params))
         return rows[0] if rows else None
 
     async def _card_rows(self, query: CardQuery) -> Sequence[Row[Any]]:
@@ -270,7 +276,13 @@ def _listed_cards(dialect: str, nsfw_policy: NsfwPolicy, is_adult: bool) -> Sele
 
 
 @functools.cache
-def _card_by_id(dialect: str, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool) -> Select[Any]:
+def _card_by_id(
+    dialect: str, staff: bool, owner: bool, nsfw_policy: NsfwPolicy, is_adult: bool
+) -> Select[Any]:
+    if owner:
+        shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy)
+        may_open = viewable_to_bound_viewer(shape, AT_EXECUTION)
+        return select_cards(dialect).where(may_open, Content.id == _CONTENT_ID)
     cards = select_cards(dialect) if staff else _listed_cards(dialect, nsfw_policy, is_adult)
     return cards.where(Content.id == _CONTENT_ID)
 

@@ -77,7 +77,11 @@ def approved_creators() -> ColumnElement[bool]:
 def owned_by(viewer: Viewer) -> ColumnElement[bool]:
     if viewer.user_id is None:
         return false()
-    return Content.creator_id.in_(select(Creator.id).where(Creator.user_id == viewer.user_id))
+    return _owned_by_user(viewer.user_id)
+
+
+def _owned_by_user(user_id: uuid.UUID | BindParameter[uuid.UUID]) -> ColumnElement[bool]:
+    return Content.creator_id.in_(select(Creator.id).where(Creator.user_id == user_id))
 
 
 # "Now" as the moment a statement runs: a statement built once and kept can still ask
@@ -109,6 +113,19 @@ def viewable(viewer: Viewer, now: Moment) -> ColumnElement[bool]:
     if viewer.is_staff:
         return true()
     return or_(listed(viewer, now), owned_by(viewer))
+
+
+# The signed-in viewer's id as a statement runs (see `viewable_to_bound_viewer`).
+VIEWER_ID: BindParameter[uuid.UUID] = bindparam("viewer_id", type_=User.id.type)
+
+
+def viewable_to_bound_viewer(shape: Viewer, now: Moment) -> ColumnElement[bool]:
+    """What a signed-in viewer of this shape (staff, adult, NSFW policy) may open, their
+    id bound as `VIEWER_ID` when the statement runs: a statement built with it once serves
+    every signed-in viewer of the shape."""
+    if shape.is_staff:
+        return true()
+    return or_(listed(shape, now), _owned_by_user(VIEWER_ID))
 
 
 def is_blurred(content: Content, viewer: Viewer) -> bool:

@@ -12,12 +12,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, literal, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.cards import select_cards
 from dreamlust.content.repository import LATEST, CardQuery, ContentRepository
-from dreamlust.content.visibility import AT_EXECUTION, Viewer, listed, viewable
+from dreamlust.content.visibility import (
+    AT_EXECUTION,
+    VIEWER_ID,
+    Viewer,
+    listed,
+    viewable_to_bound_viewer,
+)
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import Ordering, PageRequest, Paginator, SortKey
 from dreamlust.kit.upsert import insert_or_ignore
@@ -48,63 +55,23 @@ class LikeRepository:
         On PostgreSQL this is one statement: the item read as the viewer may open it, the
         like inserted (ON CONFLICT DO NOTHING) or deleted (RETURNING), then the creator's
         counter and the item's, in that order (as views do, so that the two never wait on
-        each other in opposite orders), each only when the step before changed a row.
+        each other in opposite orders), each only when the step before changed a row. The
+        statements are built once per kind of viewer and run with bound values: a toggle
+        is a frequent write, and building them cost more than running them.
         """
         assert viewer.user_id is not None
-        item = select(Content.id, Content.creator_id, Content.like_count).where(
-            Content.id == content_id, viewable(viewer, now)
-        )
-        if self.session.get_bind().dialect.name != "postgresql":
-            found = (await self.session.execute(item)).first()
+        dialect = self.session.get_bind().dialect.name
+        shape = (viewer.is_staff, viewer.nsfw_policy, viewer.is_adult)
+        params = {_LIKED_CONTENT.key: content_id, VIEWER_ID.key: viewer.user_id, _NOW.key: now}
+        if dialect != "postgresql":
+            found = (await self.session.execute(_likeable(*shape), params)).first()
             if found is None:
                 return None
             if not await self._change(viewer.user_id, content_id, liked=liked):
                 return int(found.like_count)
             return await self._count_on(content_id, found.creator_id, +1 if liked else -1)
-        visible = item.cte("item")
-        changed: Any
-        if liked:
-            changed = (
-                insert_or_ignore(self.session, Like)
-                .from_select(
-                    ["id", "user_id", "content_id", "created_at"],
-                    select(
-                        literal(new_id(), Like.id.type),
-                        literal(viewer.user_id, Like.user_id.type),
-                        visible.c.id,
-                        literal(now, Like.created_at.type),
-                    ),
-                )
-                .returning(Like.content_id)
-            )
-        else:
-            changed = (
-                delete(Like)
-                .where(Like.user_id == viewer.user_id, Like.content_id.in_(select(visible.c.id)))
-                .returning(Like.content_id)
-            )
-        changed = changed.cte("changed_like")
-        delta = +1 if liked else -1
-        creator = (
-            update(Creator)
-            .where(
-                Creator.id == select(visible.c.creator_id).scalar_subquery(),
-                select(changed.c.content_id).exists(),
-            )
-            .values(total_likes=Creator.total_likes + delta, updated_at=now)
-            .returning(Creator.id)
-            .cte("counted_creator")
-        )
-        counted = (
-            update(Content)
-            .where(Content.id == content_id, select(creator.c.id).exists())
-            .values(like_count=Content.like_count + delta, updated_at=now)
-            .returning(Content.like_count)
-            .cte("counted_content")
-        )
-        after = select(counted.c.like_count).scalar_subquery()
         count = await self.session.scalar(
-            select(func.coalesce(after, visible.c.like_count)).add_cte(changed, creator, counted)
+            _toggle(liked, *shape), params | {_LIKE_ID.key: new_id()} if liked else params
         )
         return int(count) if count is not None else None
 
@@ -212,3 +179,63 @@ def _feed(dialect: str, nsfw_policy: NsfwPolicy, is_adult: bool, after: bool) ->
         listed(shape, AT_EXECUTION), Content.creator_id.in_(followed)
     )
     return Paginator.apply_bound(statement, LATEST, after=after)
+
+
+_LIKED_CONTENT = bindparam("liked_content_id", type_=Content.id.type)
+_LIKE_ID = bindparam("like_id", type_=Like.id.type)
+_NOW = bindparam("liked_at", type_=Like.created_at.type)
+
+
+@functools.cache
+def _likeable(
+    staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool
+) -> Select[uuid.UUID, uuid.UUID, int]:
+    """The item, its creator and like count, if a signed-in viewer of this shape may open it."""
+    shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy, is_staff=staff)
+    return select(Content.id, Content.creator_id, Content.like_count).where(
+        Content.id == _LIKED_CONTENT, viewable_to_bound_viewer(shape, _NOW)
+    )
+
+
+@functools.cache
+def _toggle(liked: bool, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool) -> Select[Any]:
+    """PostgreSQL's one statement of `LikeRepository.toggle`, built once per viewer shape."""
+    visible = _likeable(staff, nsfw_policy, is_adult).cte("item")
+    changed: Any
+    if liked:
+        changed = (
+            postgresql.insert(Like)
+            .from_select(
+                ["id", "user_id", "content_id", "created_at"],
+                select(_LIKE_ID, VIEWER_ID, visible.c.id, _NOW),
+            )
+            .on_conflict_do_nothing()
+            .returning(Like.content_id)
+        )
+    else:
+        changed = (
+            delete(Like)
+            .where(Like.user_id == VIEWER_ID, Like.content_id.in_(select(visible.c.id)))
+            .returning(Like.content_id)
+        )
+    changed = changed.cte("changed_like")
+    delta = +1 if liked else -1
+    creator = (
+        update(Creator)
+        .where(
+            Creator.id == select(visible.c.creator_id).scalar_subquery(),
+            select(changed.c.content_id).exists(),
+        )
+        .values(total_likes=Creator.total_likes + delta, updated_at=_NOW)
+        .returning(Creator.id)
+        .cte("counted_creator")
+    )
+    counted = (
+        update(Content)
+        .where(Content.id == _LIKED_CONTENT, select(creator.c.id).exists())
+        .values(like_count=Content.like_count + delta, updated_at=_NOW)
+        .returning(Content.like_count)
+        .cte("counted_content")
+    )
+    after = select(counted.c.like_count).scalar_subquery()
+    return select(func.coalesce(after, visible.c.like_count)).add_cte(changed, creator, counted)

@@ -30,7 +30,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.repository import ContentRepository
-from dreamlust.content.visibility import Viewer, listed, viewable
+from dreamlust.content.visibility import (
+    VIEWER_ID,
+    Viewer,
+    listed,
+    viewable,
+    viewable_to_bound_viewer,
+)
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.kit.upsert import insert_or_ignore
@@ -53,15 +59,13 @@ class ViewRepository:
         and both count. SQLite needs none: its write transactions already run one at a time.
         """
         dialect = self.session.get_bind().dialect.name
-        if viewer.user_id is not None and not viewer.is_staff:
-            # Their own items too: the viewer's id is part of the statement.
-            stmt = _with_viewer_lock(
-                select(Content.creator_id).where(Content.id == _CONTENT_ID, viewable(viewer, _NOW)),
-                dialect,
-            )
-        else:
-            stmt = _viewable_creator(dialect, viewer.is_staff, viewer.nsfw_policy, viewer.is_adult)
+        signed_in = viewer.user_id is not None
+        stmt = _viewable_creator(
+            dialect, signed_in, viewer.is_staff, viewer.nsfw_policy, viewer.is_adult
+        )
         params = {_CONTENT_ID.key: content_id, _NOW.key: now}
+        if signed_in:
+            params[VIEWER_ID.key] = viewer.user_id
         if dialect == "postgresql":
             params[_LOCK.key] = _viewer_lock(content_id, viewer_hash)
         creator_id: uuid.UUID | None = (await self.session.execute(stmt, params)).scalar()
@@ -233,12 +237,14 @@ def _with_viewer_lock(stmt: Select[Any], dialect: str) -> Select[Any]:
 
 @functools.cache
 def _viewable_creator(
-    dialect: str, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool
+    dialect: str, signed_in: bool, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool
 ) -> Select[Any]:
-    """The item's creator for a viewer of this shape, built once: recording a view is the
-    most frequent write, and building its statements cost more than running them."""
+    """The item's creator for a viewer of this shape (a signed-in one's id bound as
+    `VIEWER_ID`: their own items too), built once: recording a view is the most frequent
+    write, and building its statements cost more than running them."""
     shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy, is_staff=staff)
-    visible = select(Content.creator_id).where(Content.id == _CONTENT_ID, viewable(shape, _NOW))
+    may_open = viewable_to_bound_viewer(shape, _NOW) if signed_in else viewable(shape, _NOW)
+    visible = select(Content.creator_id).where(Content.id == _CONTENT_ID, may_open)
     return _with_viewer_lock(visible, dialect)
 
 
