@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -59,7 +59,7 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         )
         _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         settings.database_url,
         echo=settings.db_echo,
         json_deserializer=orjson.loads,
@@ -68,6 +68,8 @@ def create_engine(settings: Settings, *, autocommit: bool = False) -> AsyncEngin
         pool_recycle=settings.db_pool_recycle_seconds,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
+    _configure_postgresql(engine)
+    return engine
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
@@ -88,6 +90,21 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _configure_postgresql(engine: AsyncEngine) -> None:
+    # asyncpg's error for a connection whose protocol is out of step with the server, as
+    # SQLAlchemy's adapter raises it.
+    out_of_step = engine.dialect.loaded_dbapi.InternalClientError
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _on_error(context: ExceptionContext) -> None:
+        # When the server closes a connection (a restart), asyncpg may fail the next
+        # statement with "cannot switch to state …" before it notices the close. Such a
+        # connection is lost all the same: said so, SQLAlchemy discards it with the
+        # pool's others, and the error is a lost connection (a 503, see errors.py).
+        if isinstance(context.original_exception, out_of_step):
+            context.is_disconnect = True
 
 
 class Database:

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
@@ -236,14 +237,33 @@ async def _integrity_error(_request: Request, exc: Exception) -> JSONResponse:
 _TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 
 
+# The server is shutting down or starting up (a restart, a failover), or the connection
+# to it is broken (class 08).
+_UNREACHABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
 def _is_transient(exc: DBAPIError) -> bool:
     if getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES:
         return True
     return "database is locked" in str(exc.orig)  # SQLite's busy timeout ran out
 
 
+def _is_unreachable(exc: DBAPIError) -> bool:
+    """The database went away under the request: the connection was lost (SQLAlchemy
+    then discards it and the pool's others, so the next requests connect afresh) or
+    could not be made."""
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    return (
+        exc.connection_invalidated
+        or sqlstate in _UNREACHABLE_SQLSTATES
+        or sqlstate.startswith("08")
+    )
+
+
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DBAPIError)
+    if _is_unreachable(exc):
+        return _database_unreachable(exc)
     if not _is_transient(exc):
         return await _unexpected_error(request, exc)
     logger.warning("transient database error turned into 503: %s", exc.orig)
@@ -252,6 +272,40 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
         "The database could not complete the request this time; nothing was changed. "
         "Send it again.",
         slug="database-busy",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _pool_exhausted(_request: Request, exc: Exception) -> JSONResponse:
+    """No connection of the process's pool came free within the pool's timeout: the
+    database is too busy for now, not broken."""
+    logger.warning("no database connection came free, answered 503: %s", exc)
+    return problem(
+        503,
+        "The database is too busy to take the request now; send it again shortly.",
+        slug="database-busy",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _connection_refused(_request: Request, exc: Exception) -> JSONResponse:
+    """A connection to a server the request needs could not be made: the database
+    driver, for one, raises the socket's error as it is when a connection is refused."""
+    logger.warning("connection failed, answered 503: %s", exc)
+    return problem(
+        503,
+        "A server this request needs cannot be reached right now; send it again shortly.",
+        slug="service-unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _database_unreachable(exc: DBAPIError) -> JSONResponse:
+    logger.warning("database unreachable, answered 503: %s", exc.orig)
+    return problem(
+        503,
+        "The database cannot be reached right now; send the request again shortly.",
+        slug="database-unavailable",
         headers={"Retry-After": "1"},
     )
 
@@ -270,4 +324,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StaleDataError, _stale_data)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _pool_exhausted)
+    app.add_exception_handler(ConnectionError, _connection_refused)
     app.add_exception_handler(Exception, _unexpected_error)
