@@ -1,11 +1,12 @@
-"""Forged, altered, expired, misdirected and orphaned access tokens are all a 401.
+"""Forged, altered, expired, misdirected, orphaned and revoked access tokens are all a 401.
 
 Each bad token is sent to a route that needs a signed-in user and to a public route that
 serves anonymous callers too: there, a bad token must not quietly read as anonymous
-(`optional_user`: "a bad token is still a 401"). Access tokens are stateless JWTs that
-live `DREAMLUST_ACCESS_TOKEN_MINUTES`; signing out and password resets revoke the
-refresh tokens (tests/auth/test_lifecycle.py, test_refresh_rotation.py), and the account
-behind a token is read on every request, so banned and deleted accounts stop at once.
+(`optional_user`: "a bad token is still a 401"). Access tokens are JWTs that live
+`DREAMLUST_ACCESS_TOKEN_MINUTES`; the account behind a token is read on every request,
+so banned and deleted accounts stop at once, and so does a token issued before the
+account's `tokens_valid_after` mark, to the microsecond (here; the sign-outs, resets and
+other changes that set the mark are in tests/auth/test_token_revocation.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -24,7 +25,13 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.access_tokens import ALGORITHM, ISSUER
+from dreamlust.access_tokens import (
+    ALGORITHM,
+    ISSUED_MICROSECONDS,
+    ISSUER,
+    REFUSED_DETAIL,
+    microseconds_since_epoch,
+)
 from dreamlust.config import Settings
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.ids import new_id
@@ -32,10 +39,14 @@ from dreamlust.kit.keys import derive_key
 from dreamlust.models import User
 from dreamlust.models.enums import UserRole, UserStatus
 from dreamlust.runtime import Runtime
-from tests.fixtures.accounts import bearer, make_account
+from tests.fixtures.accounts import (
+    OPTIONAL_AUTH_ROUTE,
+    bearer,
+    make_account,
+    refusals,
+    route_statuses,
+)
 
-PROTECTED = "/api/v1/users/me"
-OPTIONAL = "/api/v1/content"
 PROBLEM = "application/problem+json"
 
 # Text anyone can read, used as an HMAC key: the public half of an RSA key pair, as a
@@ -167,19 +178,16 @@ ATTACKS: dict[str, Callable[[Forge], str]] = {
         exp=int((utcnow() + timedelta(hours=2)).timestamp()),
     ),
     "an account that never existed": lambda forge: forge.with_claims(sub=str(new_id())),
+    "sub-second issue time as text": lambda forge: forge.with_claims(
+        **{ISSUED_MICROSECONDS: str(microseconds_since_epoch(utcnow()))}
+    ),
+    "sub-second issue time as a fraction": lambda forge: forge.with_claims(
+        **{ISSUED_MICROSECONDS: microseconds_since_epoch(utcnow()) + 0.5}
+    ),
+    "sub-second issue time out of range": lambda forge: forge.with_claims(
+        **{ISSUED_MICROSECONDS: 10**30}
+    ),
 }
-
-
-async def _assert_refused(client: httpx.AsyncClient, token: str) -> None:
-    for path in (PROTECTED, OPTIONAL):
-        response = await client.get(path, headers=bearer(token))
-        assert response.status_code == 401, (path, response.text)
-        assert response.headers["content-type"] == PROBLEM
-        assert response.headers["www-authenticate"] == "Bearer"
-        problem = response.json()
-        assert problem["status"] == 401
-        assert problem["type"] == "urn:dreamlust:problem:unauthorized"
-        assert "Traceback" not in response.text
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=list(ATTACKS))
@@ -194,12 +202,11 @@ async def test_a_bad_access_token_is_401_on_protected_and_public_routes(
     token = ATTACKS[attack](forge)
     assert token != forge.genuine
 
-    await _assert_refused(client, token)
+    await refusals(client, token)
 
     # The same routes answer the genuine token and anonymous callers.
-    assert (await client.get(PROTECTED, headers=bearer(forge.genuine))).status_code == 200
-    assert (await client.get(OPTIONAL, headers=bearer(forge.genuine))).status_code == 200
-    assert (await client.get(OPTIONAL)).status_code == 200
+    assert await route_statuses(client, forge.genuine) == [200, 200]
+    assert (await client.get(OPTIONAL_AUTH_ROUTE)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -216,12 +223,12 @@ async def test_a_genuine_token_of_a_blocked_or_deleted_account_is_401_everywhere
 ) -> None:
     user = await make_account(session)
     token = runtime.access_tokens.issue(user)
-    assert (await client.get(OPTIONAL, headers=bearer(token))).status_code == 200
+    assert (await client.get(OPTIONAL_AUTH_ROUTE, headers=bearer(token))).status_code == 200
 
     await session.execute(update(User).where(User.id == user.id).values(**change))
     await session.commit()
 
-    await _assert_refused(client, token)
+    await refusals(client, token)
 
 
 async def test_a_token_is_read_as_the_account_is_now_not_as_it_was_issued(
@@ -236,3 +243,61 @@ async def test_a_token_is_read_as_the_account_is_now_not_as_it_was_issued(
     response = await client.get("/api/v1/admin/users", headers=bearer(token))
     assert response.status_code == 403
     assert response.headers["content-type"] == PROBLEM
+
+
+async def _mark(session: AsyncSession, user: User, moment: datetime) -> None:
+    """Set the moment before which the account's access tokens are refused."""
+    await session.execute(update(User).where(User.id == user.id).values(tokens_valid_after=moment))
+    await session.commit()
+
+
+async def test_a_genuine_token_carries_its_issue_time_to_the_microsecond(
+    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
+) -> None:
+    user = await make_account(session)
+    before = utcnow()
+    token = runtime.access_tokens.issue(user)
+    after = utcnow()
+    issued_at = runtime.access_tokens.decode(token).issued_at
+    assert before <= issued_at <= after
+
+    await _mark(session, user, issued_at)
+    assert await route_statuses(client, token) == [200, 200]
+    await _mark(session, user, issued_at + timedelta(microseconds=1))
+    problems = await refusals(client, token)
+    assert [problem["detail"] for problem in problems] == [REFUSED_DETAIL] * 2
+
+
+async def test_within_one_second_the_mark_refuses_only_tokens_issued_before_it(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, runtime: Runtime
+) -> None:
+    """Three tokens of the mark's own second, so the same `iat`: a microsecond before
+    the mark is refused, at it and a microsecond after it are not."""
+    forge = Forge(await make_account(session), settings, runtime)
+    mark = (utcnow() - timedelta(minutes=1)).replace(microsecond=654_321)
+    await _mark(session, forge.user, mark)
+    at = microseconds_since_epoch(mark)
+
+    def issued(microseconds: int) -> str:
+        return forge.with_claims(
+            iat=microseconds // 1_000_000, **{ISSUED_MICROSECONDS: microseconds}
+        )
+
+    problems = await refusals(client, issued(at - 1))
+    assert [problem["detail"] for problem in problems] == [REFUSED_DETAIL] * 2
+    assert await route_statuses(client, issued(at)) == [200, 200]
+    assert await route_statuses(client, issued(at + 1)) == [200, 200]
+
+
+async def test_a_token_without_the_sub_second_time_counts_from_the_start_of_its_second(
+    client: httpx.AsyncClient, session: AsyncSession, settings: Settings, runtime: Runtime
+) -> None:
+    """Tokens of an earlier release carry only `iat`: one of the mark's second may have
+    come before it, so it is refused; one of the next second is not."""
+    forge = Forge(await make_account(session), settings, runtime)
+    mark = (utcnow() - timedelta(minutes=1)).replace(microsecond=1)
+    await _mark(session, forge.user, mark)
+    second = microseconds_since_epoch(mark) // 1_000_000
+
+    await refusals(client, forge.with_claims(iat=second))
+    assert await route_statuses(client, forge.with_claims(iat=second + 1)) == [200, 200]

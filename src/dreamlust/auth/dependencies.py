@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.access_tokens import REFUSED_DETAIL
 from dreamlust.auth.service import AuthService, blocked_reason
 from dreamlust.dependencies import DbSession, RuntimeDep
 from dreamlust.errors import Forbidden, Unauthorized
@@ -27,7 +28,8 @@ async def optional_user(
     """The signed-in user, None for anonymous callers; a bad token is still a 401.
 
     The account is read on every request, so a suspension, ban or deletion takes
-    effect at once, and so does a change of role.
+    effect at once, and so does a change of role; so does a sign-out, password reset
+    or anything else that ended the account's tokens after this one was issued.
     """
     if credentials is None:
         return None
@@ -38,6 +40,8 @@ async def optional_user(
         raise Unauthorized("The account no longer exists.")
     if reason := blocked_reason(user):
         raise Unauthorized(f"This account is {reason}.")
+    if claims.revoked_for(user):
+        raise Unauthorized(REFUSED_DETAIL)
     return user
 
 

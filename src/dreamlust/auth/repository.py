@@ -1,4 +1,4 @@
-"""Every query on refresh tokens and e-mail tokens.
+"""Every query on refresh tokens, e-mail tokens and the mark that ends access tokens.
 
 Consuming a token is a single conditional UPDATE … RETURNING, so of any number of
 concurrent requests presenting the same token exactly one wins.
@@ -9,12 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.keys import hash_token, new_opaque_token
-from dreamlust.models import EmailToken, RefreshToken
+from dreamlust.models import EmailToken, RefreshToken, User
 from dreamlust.models.enums import EmailTokenPurpose
 
 
@@ -75,6 +75,26 @@ class RefreshTokenRepository:
             update(RefreshToken)
             .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
             .values(revoked_at=now)
+        )
+
+
+class AccessTokenMarkRepository:
+    """The account's `tokens_valid_after`: its access tokens issued before it are refused."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def refuse_issued_before(self, user_id: uuid.UUID, moment: datetime) -> None:
+        """Move the mark up to `moment`, never back (of two sign-outs whose transactions
+        commit in the other order, the later mark stays). Not an edit of the account: the
+        row version stays, so a concurrent profile update does not fail over it."""
+        await self.session.execute(
+            update(User)
+            .where(
+                User.id == user_id,
+                or_(User.tokens_valid_after.is_(None), User.tokens_valid_after < moment),
+            )
+            .values(tokens_valid_after=moment)
         )
 
 

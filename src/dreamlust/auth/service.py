@@ -20,7 +20,7 @@ from dreamlust.auth.passwords import (
 )
 from dreamlust.auth.repository import EmailTokenRepository, RefreshTokenRepository
 from dreamlust.auth.schemas import Credentials, Registration, TokenPair
-from dreamlust.auth.sessions import revoke_all_sessions
+from dreamlust.auth.sessions import end_access_tokens, revoke_all_sessions
 from dreamlust.config import Settings
 from dreamlust.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from dreamlust.kit.after_commit import after_commit
@@ -98,9 +98,11 @@ class AuthService:
         """A new pair for a live refresh token; None when refused.
 
         Presenting a token that was already rotated means it leaked (or a client raced
-        itself): its whole family is revoked, the newest token included. The revocation
-        must be committed even though the request is refused, so this returns None
-        instead of raising.
+        itself): its whole family is revoked, the newest token included, and so are the
+        account's access tokens issued until now, one of which whoever holds the leaked
+        token may have got (other devices refresh into new ones). The revocation must be
+        committed even though the request is refused, so this returns None instead of
+        raising.
         """
         now = utcnow()
         rotated = await self.refresh_tokens.rotate(token, now)
@@ -108,6 +110,7 @@ class AuthService:
             presented = await self.refresh_tokens.find(token)
             if presented is not None and presented.rotated_at is not None:
                 await self.refresh_tokens.revoke_family(presented.family_id, now)
+                await end_access_tokens(self.session, presented.user_id)
             return None
         user = await self.users.get(rotated.user_id)
         if user is None or blocked_reason(user):
@@ -116,9 +119,13 @@ class AuthService:
         return await self._issue_pair(user, family_id=rotated.family_id, user_agent=user_agent)
 
     async def logout(self, user: User, token: str) -> None:
+        """End this sign-in session (the refresh token's family) and every access token
+        of the account issued until now, the caller's included; the account's other
+        sign-in sessions stay and refresh into new access tokens."""
         presented = await self.refresh_tokens.find(token)
         if presented is not None and presented.user_id == user.id:
             await self.refresh_tokens.revoke_family(presented.family_id, utcnow())
+        await end_access_tokens(self.session, user.id)
 
     async def verify_email(self, token: str) -> User:
         now = utcnow()

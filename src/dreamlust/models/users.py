@@ -47,6 +47,8 @@ class User(IdMixin, TimestampMixin, SoftDeleteMixin, VersionedMixin, Base):
     is_creator: Mapped[bool] = mapped_column(default=False, server_default=false())
     preferences: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     last_login_at: Mapped[datetime | None]
+    # Access tokens issued before this moment are refused (see dreamlust.access_tokens).
+    tokens_valid_after: Mapped[datetime | None]
 
     creator: Mapped[Creator | None] = relationship(
         back_populates="user", lazy="raise", uselist=False, passive_deletes=True

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.auth.sessions import revoke_all_sessions
+from dreamlust.auth.sessions import end_access_tokens, revoke_all_sessions
 from dreamlust.errors import Conflict, Forbidden, NotFound
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, restore
@@ -44,7 +44,9 @@ async def change_user(
     *,
     expected_version: int,
 ) -> User:
-    """Change role and/or status. Suspending or banning signs the user out everywhere."""
+    """Change role and/or status. Suspending or banning signs the user out everywhere;
+    a new role ends the access tokens, whose role claim it makes untrue (the user's
+    devices refresh into new ones)."""
     user = await get_user(session, user_id)
     if user.id == admin.id:
         raise Forbidden("Administrators cannot change their own role or status.")
@@ -54,6 +56,8 @@ async def change_user(
     await UserRepository(session).update(user, values)
     if user.status in _SIGNED_OUT_STATUSES:
         await revoke_all_sessions(session, user.id)
+    elif user.role.value != before["role"]:
+        await end_access_tokens(session, user.id)
     after = {"role": user.role.value, "status": user.status.value}
     await audit.record(
         session,
