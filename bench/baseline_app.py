@@ -111,24 +111,43 @@ DETAIL_SQL = (
 )
 
 # GET /search: the newest 200 full-text matches (search/query.py): those among the newest
-# 5,000 documents when 200 of them match, else those of all documents; ranked by
+# 5,000 documents when 200 of them match; else those among the newest 50,000 when 20 of
+# the 5,000 matched and 200 of the 50,000 do; else those of all documents. Ranked by
 # ts_rank, then `listed()`; keyset on (rank, id). The query's terms are written into the
 # SQL, so that each search is planned for its own words.
 _SEARCH_WEIGHTS = (0.1, 0.2, 0.4, 1.0)
+_SEARCH_MATCH = "document @@ to_tsquery($7::REGCONFIG, {terms})"
+
+
+def _newest_matches(name: str, documents: int) -> str:
+    return (
+        f"{name} AS MATERIALIZED \n(SELECT {name}_documents.content_id AS content_id, "
+        f"{name}_documents.document AS document \nFROM (SELECT content_search.content_id "
+        "AS content_id, content_search.document AS document \nFROM content_search "
+        f"ORDER BY content_search.content_id DESC \n LIMIT {documents}) AS {name}_documents \n"
+        f"WHERE {name}_documents.{_SEARCH_MATCH} "
+        f"ORDER BY {name}_documents.content_id DESC \n LIMIT 200)"
+    )
+
+
+def _count(name: str, label: str) -> str:
+    return f"(SELECT count(*) AS {label} \nFROM {name})"
+
+
+_IN_RECENT = _count("recent_matches", "count_1")
+_IN_WIDE = _count("wide_matches", "count_2")
 _SEARCH_CANDIDATES = (
-    "WITH recent_matches AS MATERIALIZED \n(SELECT newest.content_id AS content_id, "
-    "newest.document AS document \nFROM (SELECT content_search.content_id AS content_id, "
-    "content_search.document AS document \nFROM content_search "
-    "ORDER BY content_search.content_id DESC \n LIMIT 5000) AS newest \n"
-    "WHERE newest.document @@ to_tsquery($7::REGCONFIG, {terms}) "
-    "ORDER BY newest.content_id DESC \n LIMIT 200), \n"
+    f"WITH {_newest_matches('recent_matches', 5000)}, \n"
+    f"{_newest_matches('wide_matches', 50000)}, \n"
     "candidates AS MATERIALIZED \n(SELECT recent_matches.content_id AS content_id, "
     "recent_matches.document AS document \nFROM recent_matches \n"
-    "WHERE (SELECT count(*) AS count_1 \nFROM recent_matches) = 200 "
+    f"WHERE {_IN_RECENT} = 200 UNION ALL SELECT wide_matches.content_id AS content_id, "
+    "wide_matches.document AS document \nFROM wide_matches \n"
+    f"WHERE {_IN_RECENT} < 200 AND {_IN_RECENT} >= 20 AND {_IN_WIDE} = 200 "
     "UNION ALL (SELECT content_search.content_id AS content_id, "
     "content_search.document AS document \nFROM content_search \n"
-    "WHERE (content_search.document @@ to_tsquery($7::REGCONFIG, {terms})) "
-    "AND (SELECT count(*) AS count_1 \nFROM recent_matches) < 200 "
+    f"WHERE (content_search.{_SEARCH_MATCH}) AND {_IN_RECENT} < 200 "
+    f"AND ({_IN_RECENT} < 20 OR {_IN_WIDE} < 200) "
     "ORDER BY content_search.content_id DESC \n LIMIT 200))\n "
 )
 _SEARCH_JOIN = (

@@ -357,6 +357,51 @@ async def _many_matches(session: AsyncSession, count: int) -> list[Content]:
     return list((await session.scalars(select(Content).order_by(Content.id))).all())
 
 
+async def _every_nth_matching(session: AsyncSession, count: int, nth: int) -> None:
+    """`count` published items, one in `nth` (the newest included) titled with "heron"."""
+    creator = await make_creator(session)
+    published_at = utcnow() - timedelta(hours=1)
+    rows = [
+        {
+            "id": new_id(),
+            "creator_id": creator.id,
+            "title": "Grey heron" if (count - 1 - index) % nth == 0 else f"Clip {index}",
+            "type": ContentType.PHOTO,
+            "status": ContentStatus.PUBLISHED,
+            "published_at": published_at,
+        }
+        for index in range(count)
+    ]
+    await session.execute(insert(Content), rows)
+    await search_index.reindex(session, [row["id"] for row in rows])
+    await session.commit()
+
+
+@pytest.mark.postgresql_only
+async def test_a_word_too_rare_among_the_newest_is_looked_for_further_back_in_order(
+    session: AsyncSession,
+) -> None:
+    """Fewer than the candidates among the newest documents, but enough to expect them
+    within the wider window: it is read in order, and the full-text index is not used."""
+    nth = 30  # 167 matches among the newest RECENT_WINDOW, 234 in all
+    await _every_nth_matching(session, RECENT_WINDOW + 2000, nth)
+    for table in ("content", "content_search", "creators"):  # as autovacuum would
+        await session.execute(text(f"ANALYZE {table}"))
+    card = SearchRepository(session).statement(
+        SearchQuery.parse("heron"), Viewer(), PageRequest(), Paginator(CursorCodec(b"secret"))
+    )
+
+    root = await analyzed_plan(session, card.statement, card.params)
+
+    nodes = list(plan_nodes(root))
+    looked_up = [node for node in nodes if node.get("Index Name") == "ix_content_search_document"]
+    assert all(node["Actual Loops"] == 0 for node in looked_up), nodes
+    read_in_order = [node for node in nodes if node.get("Scan Direction") == "Backward"]
+    # Up to the 200th match from the newest, and no further.
+    assert max(rows_produced(node) for node in read_in_order) == (CANDIDATES - 1) * nth + 1
+    assert await _index_hits(session, "heron") == CANDIDATES
+
+
 async def test_a_rare_word_is_looked_up_in_the_full_text_index(session: AsyncSession) -> None:
     postgresql = session.get_bind().dialect.name == "postgresql"
     # On PostgreSQL, many more than the newest documents a search reads in order.

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     CompoundSelect,
     Float,
@@ -70,6 +71,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    or_,
     select,
     union_all,
 )
@@ -94,6 +96,10 @@ CANDIDATES = 200
 # How many of the newest documents a search reads in order before it looks further back
 # (see the module's docstring): a word in 4% or more of them fills the candidates there.
 RECENT_WINDOW = 5000
+# How far back it then reads in order, when the first step found enough matches to
+# expect the candidates within it (a word in 0.4% of the documents or more).
+WIDE_WINDOW = 50_000
+_PROMISING = CANDIDATES * RECENT_WINDOW // WIDE_WINDOW
 # The query's terms in the index's syntax (`SearchQuery.params`): statements are built
 # once. PostgreSQL gets them written into the SQL (see the module's docstring).
 TERMS = bindparam("terms", type_=String)
@@ -180,36 +186,56 @@ def hits(dialect: str) -> Subquery:
     return stmt.subquery("hits")
 
 
-def _newest_matches(tsquery: ColumnElement[Any]) -> CompoundSelect[Any]:
-    """PostgreSQL: the newest `CANDIDATES` documents matching `tsquery`: those among the
-    newest `RECENT_WINDOW` documents when enough of them match, else those of all
-    documents, found in whichever way the planner finds cheaper."""
+def _matches_among_newest(tsquery: ColumnElement[Any], documents: int, name: str) -> CTE:
+    """The newest `CANDIDATES` matches among the newest `documents` documents, read in
+    order (found once, when first asked for)."""
     index = POSTGRESQL_INDEX
-    window = (
+    newest = (
         select(index.c.content_id, index.c.document)
         .order_by(index.c.content_id.desc())
-        .limit(literal(RECENT_WINDOW, literal_execute=True))
-        .subquery("newest")
+        .limit(literal(documents, literal_execute=True))
+        .subquery(f"{name}_documents")
     )
-    recent = (
-        select(window.c.content_id, window.c.document)
-        .where(window.c.document.bool_op("@@")(tsquery))
-        .order_by(window.c.content_id.desc())
+    return (
+        select(newest.c.content_id, newest.c.document)
+        .where(newest.c.document.bool_op("@@")(tsquery))
+        .order_by(newest.c.content_id.desc())
         .limit(_candidate_limit())
-        .cte("recent_matches")
+        .cte(name)
         .prefix_with("MATERIALIZED")
     )
-    # Evaluated once, before either part runs: only one of them does.
-    found_recently = select(func.count()).select_from(recent).scalar_subquery()
+
+
+def _newest_matches(tsquery: ColumnElement[Any]) -> CompoundSelect[Any]:
+    """PostgreSQL: the newest `CANDIDATES` documents matching `tsquery` (see the module's
+    docstring): from the newest `RECENT_WINDOW` documents when enough of them match; from
+    the newest `WIDE_WINDOW` when enough would match there; else from all documents, in
+    whichever way the planner finds cheaper. Only the steps needed run."""
+    recent = _matches_among_newest(tsquery, RECENT_WINDOW, "recent_matches")
+    wide = _matches_among_newest(tsquery, WIDE_WINDOW, "wide_matches")
+    # Each count is taken once, when first needed, and before the part it gates runs.
+    in_recent = select(func.count()).select_from(recent).scalar_subquery()
+    in_wide = select(func.count()).select_from(wide).scalar_subquery()
     enough = _candidate_limit()
+    promising = literal(_PROMISING, literal_execute=True)
+    index = POSTGRESQL_INDEX
     anywhere = (
         select(index.c.content_id, index.c.document)
-        .where(index.c.document.bool_op("@@")(tsquery), found_recently < enough)
+        .where(
+            index.c.document.bool_op("@@")(tsquery),
+            in_recent < enough,
+            or_(in_recent < promising, in_wide < enough),
+        )
         .order_by(index.c.content_id.desc())
         .limit(_candidate_limit())
     )
-    recently = select(recent.c.content_id, recent.c.document).where(found_recently == enough)
-    return union_all(recently, anywhere)
+    return union_all(
+        select(recent.c.content_id, recent.c.document).where(in_recent == enough),
+        select(wide.c.content_id, wide.c.document).where(
+            in_recent < enough, in_recent >= promising, in_wide == enough
+        ),
+        anywhere,
+    )
 
 
 def ranking(query: SearchQuery, matches: Subquery) -> Ordering:
