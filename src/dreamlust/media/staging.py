@@ -19,9 +19,12 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dreamlust.media.storage.base import NO_ROOM_ERRNOS
 
 _FILE_MODE = 0o600
 # Bytes gathered from the network before one write to the file.
@@ -35,6 +38,11 @@ class UploadBusy(Exception):
 
 class BodyTooLarge(Exception):
     """The request body holds more bytes than the upload may still take."""
+
+
+class StagingFull(Exception):
+    """The disk of the staging folder has no room left for the bytes (what was written
+    before stays: the caller decides)."""
 
 
 @dataclass
@@ -168,7 +176,7 @@ class StagedFile:
         finally:
             if buffer:
                 await asyncio.to_thread(self._write, bytes(buffer))
-            await asyncio.to_thread(os.fsync, self._descriptor)
+            await asyncio.to_thread(self._sync)
         return received
 
     async def head(self, length: int) -> bytes:
@@ -185,9 +193,14 @@ class StagedFile:
     def _write(self, data: bytes) -> None:
         os.lseek(self._descriptor, 0, os.SEEK_END)
         view = memoryview(data)
-        while view:
-            written = os.write(self._descriptor, view)
-            view = view[written:]
+        with _full_when_no_room():
+            while view:
+                written = os.write(self._descriptor, view)
+                view = view[written:]
+
+    def _sync(self) -> None:
+        with _full_when_no_room():
+            os.fsync(self._descriptor)
 
     def _sha256(self) -> str:
         digest = hashlib.sha256()
@@ -200,3 +213,14 @@ class StagedFile:
 
 class ClientGone(Exception):
     """The client closed the connection before the end of its request body."""
+
+
+@contextmanager
+def _full_when_no_room() -> Iterator[None]:
+    """A write or sync that fails for want of room raises `StagingFull`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in NO_ROOM_ERRNOS:
+            raise StagingFull(str(exc)) from exc
+        raise

@@ -37,11 +37,12 @@ from dreamlust.media.detection import (
     UnknownType,
     detect,
 )
-from dreamlust.media.staging import BodyTooLarge, StagedFile, Staging, UploadBusy
-from dreamlust.media.storage import Storage, StorageError, original_key
+from dreamlust.media.staging import BodyTooLarge, StagedFile, Staging, StagingFull, UploadBusy
+from dreamlust.media.storage import Storage, StorageError, StorageFull, original_key
 from dreamlust.media.tus import ChecksumMismatch
 from dreamlust.media.upload_errors import (
     ContentTooLarge,
+    NoRoomForUpload,
     OffsetMismatch,
     UnsupportedMediaType,
     UploadInUse,
@@ -249,6 +250,11 @@ async def receive_form(
                 raise ContentTooLarge(
                     f"One request takes files of at most {limit} bytes; send larger ones with tus."
                 ) from None
+            except StagingFull:
+                raise NoRoomForUpload(
+                    "There is no room left to take this file right now; nothing of it was "
+                    "kept. Try again later."
+                ) from None
             detected = _fitting(target, await file.head(HEAD_BYTES))
             length = form.received.length
             async with intake.database.transaction() as session:
@@ -260,7 +266,7 @@ async def receive_form(
                 await UploadRepository(session).add(asset)
             try:
                 await _store(intake, asset_id, file, detected.mime_type)
-            except ServiceUnavailable:
+            except (ServiceUnavailable, NoRoomForUpload):
                 await _forget(intake, asset_id)
                 raise
     finally:
@@ -343,6 +349,12 @@ async def _append(
     except BodyTooLarge:
         await file.truncate(start)
         raise too_large from None
+    except StagingFull:
+        await file.truncate(start)
+        raise NoRoomForUpload(
+            "There is no room left for this upload's bytes right now; none of this request's "
+            f"were kept. Try again later from offset {start}."
+        ) from None
     if chunk.checksum is not None and (
         received.interrupted or received.digest.digest() != chunk.checksum
     ):
@@ -400,6 +412,12 @@ async def _store(
         await intake.storage.save(
             original_key(asset_id), file.path, content_type=mime_type or "application/octet-stream"
         )
+    except StorageFull as exc:
+        logger.warning("no room to store upload %s: %s", asset_id, exc)
+        raise NoRoomForUpload(
+            "Every byte arrived, but there is no room left to store the file right now. "
+            "Try again later (with tus: an empty PATCH at the final offset)."
+        ) from exc
     except (StorageError, OSError) as exc:
         logger.warning("could not store upload %s: %s", asset_id, exc)
         raise ServiceUnavailable(

@@ -8,6 +8,7 @@ from dreamlust.media.storage.base import (
     RangeNotSatisfiable,
     Storage,
     StorageError,
+    StorageFull,
     StoredObject,
 )
 from dreamlust.media.storage.disposition import content_disposition
@@ -30,6 +31,7 @@ __all__ = [
     "RangeNotSatisfiable",
     "Storage",
     "StorageError",
+    "StorageFull",
     "StoredObject",
     "check_prefix",
     "content_disposition",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,10 +14,17 @@ from dreamlust.media.storage.keys import MediaKey
 BINARY = "application/octet-stream"
 # How much of a file one chunk of `read` holds.
 CHUNK_BYTES = 256 * 1024
+# What a write fails with when its disk has no room left: the disk is full, or a quota
+# is reached.
+NO_ROOM_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class StorageError(Exception):
     """The backend failed: a disk, network or permission problem, not the caller's."""
+
+
+class StorageFull(StorageError):
+    """The backend has no room left for the file."""
 
 
 class ObjectNotFound(StorageError):

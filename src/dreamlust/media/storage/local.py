@@ -17,9 +17,11 @@ from typing import BinaryIO, ParamSpec, TypeVar
 from dreamlust.media.storage.base import (
     BINARY,
     CHUNK_BYTES,
+    NO_ROOM_ERRNOS,
     ObjectNotFound,
     RangeNotSatisfiable,
     StorageError,
+    StorageFull,
     StoredObject,
     check_range,
 )
@@ -250,8 +252,11 @@ def _take(iterator: Iterator[str], count: int) -> list[str]:
 
 
 async def _in_thread(function: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-    """Runs blocking file work off the event loop; a failing disk is a `StorageError`."""
+    """Runs blocking file work off the event loop; a failing disk is a `StorageError`
+    (`StorageFull` when it has no room left)."""
     try:
         return await asyncio.to_thread(function, *args, **kwargs)
     except OSError as exc:
+        if exc.errno in NO_ROOM_ERRNOS:
+            raise StorageFull(str(exc)) from exc
         raise StorageError(str(exc)) from exc
