@@ -13,28 +13,31 @@ so no index can return rows in its order (the GIN index answers "which rows matc
 proportion to the number of matches, and a common prefix ("a", "making") matches most
 of the catalog. So a search ranks its `CANDIDATES` newest matches: the newest by the
 index table's primary key (content ids are UUIDv7, in creation order). On PostgreSQL
-they are found in two steps, of which the second runs only when the first falls short:
+they are found in up to three steps, each run only when the one before fell short:
 
 1. the newest `RECENT_WINDOW` documents are read in order, and the matches among them
    kept: a bounded amount of work, whatever the query and the size of the catalog. A
    word in 4% or more of the documents ends the search here;
-2. otherwise the newest matches among all documents, in whichever way the planner finds
+2. when enough of those matched to expect the candidates among the newest
+   `WIDE_WINDOW` (a word in 0.4% of the documents or more), those are read in order,
+   up to the last candidate: still bounded, and still independent of the catalog's size;
+3. otherwise the newest matches among all documents, in whichever way the planner finds
    cheaper for the query at hand: walking the primary key backwards and testing each
-   document (about `CANDIDATES / share of rows matching` rows), or taking the GIN
-   index's matches and keeping the newest (cheap for a rare word).
+   document, or taking the GIN index's matches and keeping the newest (cheap for a
+   rare word: there are few).
 
-The first step is there because the planner cannot be trusted with the second alone:
-it multiplies the shares of a query's words as if they were independent, so words that
-go together (every word of a two-word tag, "language learning") are expected to match
-a few hundred rows where they match thousands. It would then take the GIN index and
-read every match: 8,641 documents and 200 ms for "language learning" among 210,000,
-four times as many at a million, against 2 ms for the newest 5,000. Within the
-candidates, title (A) ranks above tags (B), creator (C) and description (D), then the
-newer item first. A query that matches more items than
-`CANDIDATES` shows the best of its newest ones, a bias towards recent content a catalog
-that grows by the day wants anyway; refining the words finds older items. Both pages of
-a walk rank the same candidate set, so keyset pagination over (rank, id) stays
-consistent.
+The first two steps are there because the planner cannot be trusted with the third
+alone: it multiplies the shares of a query's words as if they were independent, so
+words that go together (every word of a two-word tag, "language learning") are expected
+to match a few hundred rows where they match thousands. It would then take the GIN index
+and read every match: 8,641 documents and 200 ms for "language learning" among 210,000,
+five times as many at a million, against 2 ms for the newest 5,000.
+
+Within the candidates, title (A) ranks above tags (B), creator (C) and description (D),
+then the newer item first. A query that matches more items than `CANDIDATES` shows the
+best of its newest ones, a bias towards recent content a catalog that grows by the day
+wants anyway; refining the words finds older items. Both pages of a walk rank the same
+candidate set, so keyset pagination over (rank, id) stays consistent.
 
 The alternatives: RUM (an index that returns rows in rank order) needs an extension that
 managed PostgreSQL services rarely offer, and a fallback path equal to this one; tiers of
