@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test fuzz lint format bench bench-engagement bench-cache bench-growth clean
+.PHONY: install run test fuzz lint format bench bench-engagement bench-cache bench-growth soak clean
 
 install: $(STAMP)
 
@@ -58,3 +58,10 @@ bench-cache: install
 # content grown 5x in SQL, built once), with the latency growth (see bench/README.md).
 bench-growth: install
 	$(BIN)/python bench/growth.py $(BENCH_ARGS)
+
+# A long mixed workload (a few hundred simulated users, 10 minutes) against 2 API
+# processes, a worker, PostgreSQL and a private Redis, with faults injected; then checks
+# that no accepted write is lost, no counter drifted and every ledger balances (see
+# bench/README.md). SOAK_ARGS passes options, e.g. make soak SOAK_ARGS="--duration 60".
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)

@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 from dreamlust.app import create_app
@@ -128,6 +129,10 @@ async def error_client() -> AsyncIterator[httpx.AsyncClient]:
     async def locked() -> None:
         raise OperationalError("INSERT …", {}, _DriverError("database is locked", None))
 
+    @app.get("/pool")
+    async def pool() -> None:
+        raise PoolTimeout("QueuePool limit of size 8 overflow 5 reached, connection timed out")
+
     @app.get("/broken")
     async def broken() -> None:
         raise OperationalError("SELECT …", {}, _DriverError("disk I/O error", "58030"))
@@ -186,7 +191,7 @@ async def test_constraint_violations_are_409_and_crashes_reveal_nothing(
 async def test_a_deadlock_or_a_busy_database_is_a_503_to_retry_other_errors_a_500(
     error_client: httpx.AsyncClient,
 ) -> None:
-    for path in ("/deadlock", "/locked"):
+    for path in ("/deadlock", "/locked", "/pool"):
         response = await error_client.get(path)
         assert response.status_code == 503, path
         assert response.headers["retry-after"] == "1"
