@@ -1,5 +1,5 @@
-"""The OpenAPI document as the API behaves: each operation's errors, and whether it
-needs a sign-in or only reads one when it is sent.
+"""The OpenAPI document as the API behaves: each operation's errors, whether it needs a
+sign-in or only reads one when it is sent, and where what it creates can be found.
 
 Every error is an RFC 9457 problem (`errors.problem`) with the media type
 `application/problem+json`. FastAPI documents only its own 422 body, as
@@ -19,6 +19,14 @@ FastAPI documents the bearer scheme of a route as required whenever the route re
 token, though `optional_user` serves the signed-out too; those operations are given
 "bearer or nothing" (as routes that read the caller themselves declare with
 `OPTIONAL_BEARER`), so that a client knows the token is optional.
+
+An operation that creates something (a 201) links to the operations that address it
+next (OpenAPI `links`): a new playlist to reading, changing and deleting it and to its
+items, a new comment to its replies, a new upload to its progress. `_ADDRESSES` says,
+for each body a 201 answers with, which path parameters name the resource and where
+their values are; an operation is linked when those parameters are all its path
+parameters, less any whose value is one of a fixed list. A client follows the links
+instead of guessing; a stateful contract test chains create, read, update and delete.
 """
 
 from __future__ import annotations
@@ -73,11 +81,32 @@ _DESCRIPTIONS = {
     "default": "Any other error, as a problem.",
 }
 _PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": _PROBLEM_REF}}
+# For each body a 201 answers with: the ways its resource is named in paths, each a set
+# of path parameters and where their values are (runtime expressions of OpenAPI links).
+_ADDRESSES: dict[str, list[dict[str, str]]] = {
+    "AssetRead": [{"asset_id": "$response.body#/id"}],
+    "CategoryRead": [{"slug": "$response.body#/slug"}],
+    "CommentRead": [{"comment_id": "$response.body#/id"}],
+    "ContentRead": [{"content_id": "$response.body#/id"}],
+    "CreatorRead": [{"handle": "$response.body#/handle"}, {"creator_id": "$response.body#/id"}],
+    "ItemRead": [
+        {"playlist_id": "$request.path.playlist_id", "content_id": "$response.body#/content/id"}
+    ],
+    "MyReport": [{"report_id": "$response.body#/id"}],
+    "PlaylistRead": [{"playlist_id": "$response.body#/id"}],
+    "PurchaseRead": [{"transaction_id": "$response.body#/transaction/id"}],
+    "Subscribed": [
+        {"subscription_id": "$response.body#/subscription/id"},
+        {"transaction_id": "$response.body#/transaction/id"},
+    ],
+    "TransactionRead": [{"transaction_id": "$response.body#/id"}],
+    "UserPrivate": [{"username": "$response.body#/username"}, {"user_id": "$response.body#/id"}],
+}
 
 
 def install_openapi_document(app: FastAPI) -> None:
-    """Build `app`'s OpenAPI document once, with the problems and the sign-in of each
-    operation."""
+    """Build `app`'s OpenAPI document once, with the problems, the sign-in and the links
+    of each operation."""
 
     build = app.openapi
 
@@ -86,6 +115,7 @@ def install_openapi_document(app: FastAPI) -> None:
             document = build()  # FastAPI's document, kept in `app.openapi_schema`
             _mark_optional_sign_in(app, document)
             add_problems(document)
+            add_links(document)
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -127,6 +157,39 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> list[str]:
         statuses += ["413", "429", "503"]
     statuses.append("default")
     return statuses
+
+
+def add_links(document: dict[str, Any]) -> None:
+    """Link each 201 to the operations that address the resource it created."""
+    operations = [
+        operation
+        for path_operations in document.get("paths", {}).values()
+        for operation in path_operations.values()
+    ]
+    for operation in operations:
+        created = operation.get("responses", {}).get("201", {})
+        schema = created.get("content", {}).get("application/json", {}).get("schema", {})
+        name = schema.get("$ref", "").rpartition("/")[2]
+        links = {
+            target["operationId"]: {
+                "operationId": target["operationId"],
+                "parameters": dict(address),
+            }
+            for address in _ADDRESSES.get(name, ())
+            for target in operations
+            if _named_parameters(target) == set(address)
+        }
+        if links:
+            created["links"] = links
+
+
+def _named_parameters(operation: dict[str, Any]) -> set[str]:
+    """The path parameters that name something: all but those chosen from a fixed list."""
+    return {
+        parameter["name"]
+        for parameter in operation.get("parameters", ())
+        if parameter["in"] == "path" and "enum" not in parameter.get("schema", {})
+    }
 
 
 def _problem_response(status: str) -> dict[str, Any]:

@@ -13,8 +13,21 @@ API issued, a category that exists, a report that may not go back to PENDING. Th
 refusals (400, 404, 409, 422) are documented; Schemathesis cannot know which values
 would pass them.
 
-The budget (`DREAMLUST_FUZZ_EXAMPLES` per operation, `DREAMLUST_FUZZ_PHASES`) keeps the
-suite's run short; `make fuzz` runs the same test with a long one.
+The stateful phase chains operations through the document's links (create, then read,
+change, delete what was created, and create what belongs to it): the links the document
+states, not ones Schemathesis would guess, with valid requests only, so that what a step
+creates exists and the next step reaches it (invalid requests are the fuzzing phase's).
+Its checks catch a resource that is missing right after it was created, or still there
+after it was deleted.
+
+Schemathesis signs in itself (`auth.dynamic`) and signs in again when an answer is 401:
+fuzzing `POST /auth/logout` ends the account's access tokens, and every request after it
+would otherwise test only the refusal of a dead token.
+
+The budget (`DREAMLUST_FUZZ_EXAMPLES` per operation, `DREAMLUST_FUZZ_PHASES`; the stateful
+phase runs five scenarios per example of `DREAMLUST_FUZZ_EXAMPLES`, of at most
+`SCENARIO_STEPS` steps) keeps the suite's run short; `make fuzz` runs the same test with a
+long one.
 """
 
 from __future__ import annotations
@@ -26,7 +39,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 
 from dreamlust.db import Database
@@ -39,15 +51,20 @@ from tests.fixtures.serving import serve_process
 
 SCHEMATHESIS = Path(sys.executable).parent / "st"
 EXAMPLES = int(os.environ.get("DREAMLUST_FUZZ_EXAMPLES", "3"))
-PHASES = os.environ.get("DREAMLUST_FUZZ_PHASES", "fuzzing")
+PHASES = os.environ.get("DREAMLUST_FUZZ_PHASES", "fuzzing,stateful")
+SCENARIOS = 5 * EXAMPLES
+SCENARIO_STEPS = 8
 RUN_SECONDS = 1800
 # An event stream answers for as long as the client listens: each request would last
 # until the request timeout. tests/notifications/ holds it to its contract.
 STREAM = "/api/v1/notifications/stream"
-# Fuzzing writes far faster than any person: the write limits are lifted for the run.
+# Fuzzing writes (and signs in again) far faster than any person: those limits are
+# lifted for the run.
 SERVE_ENV = {
     "DREAMLUST_RATE_LIMIT_WRITE_PER_ACCOUNT": "1000000/minute",
     "DREAMLUST_RATE_LIMIT_WRITE_PER_ADDRESS": "1000000/minute",
+    "DREAMLUST_RATE_LIMIT_LOGIN_PER_ACCOUNT": "1000000/minute",
+    "DREAMLUST_RATE_LIMIT_LOGIN_PER_ADDRESS": "1000000/minute",
 }
 
 
@@ -81,23 +98,39 @@ async def _demo_logins(database_url: str) -> dict[str, str]:
     return {"user": user, "creator": creator, "admin": ADMIN_USERNAME}
 
 
-async def _access_token(base_url: str, login: str) -> str:
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        answer = await client.post(
-            "/api/v1/auth/login", json={"login": login, "password": DEMO_PASSWORD}
-        )
-    assert answer.status_code == 200, answer.text
-    token: str = answer.json()["access_token"]
-    return token
+def _configuration(login: str) -> str:
+    """Schemathesis's settings (TOML) for a run signed in as `login`."""
+    return "\n".join(
+        [
+            "[auth.dynamic.openapi.HTTPBearer]",
+            'path = "/api/v1/auth/login"',
+            f"payload = {{ login = {json.dumps(login)}, password = {json.dumps(DEMO_PASSWORD)} }}",
+            'extract_selector = "/access_token"',
+            "[phases.stateful]",
+            f"max-steps = {SCENARIO_STEPS}",
+            "[phases.stateful.generation]",
+            'mode = "positive"',
+            f"max-examples = {SCENARIOS}",
+            "[phases.stateful.inference]",
+            "algorithms = []",
+            "",
+        ]
+    )
 
 
-async def _schemathesis(base_url: str, token: str, report: Path) -> dict[str, Any]:
+async def _schemathesis(base_url: str, login: str, directory: Path) -> dict[str, Any]:
+    """The JSON report of a run signed in as `login`, with `steps`: what the stateful
+    phase did (`_stateful_steps`)."""
+    await asyncio.to_thread(directory.mkdir)
+    configuration = directory / "schemathesis.toml"
+    report, events = directory / "report.json", directory / "events.ndjson"
+    await asyncio.to_thread(configuration.write_text, _configuration(login))
     process = await asyncio.create_subprocess_exec(
         str(SCHEMATHESIS),
+        "--config-file",
+        str(configuration),
         "run",
         f"{base_url}/openapi.json",
-        "--header",
-        f"Authorization: Bearer {token}",
         "--checks",
         "all",
         "--exclude-checks",
@@ -115,17 +148,36 @@ async def _schemathesis(base_url: str, token: str, report: Path) -> dict[str, An
         "--seed",
         "20261205",
         "--report",
-        "json",
+        "json,ndjson",
         "--report-json-path",
         str(report),
-        cwd=report.parent,  # where it keeps its state between runs
+        "--report-ndjson-path",
+        str(events),
+        cwd=directory,  # where it keeps its state between runs
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(process.communicate(), RUN_SECONDS)
     print(output.decode())  # shown by pytest when the test fails
     result: dict[str, Any] = json.loads(await asyncio.to_thread(report.read_bytes))
+    result["steps"] = _stateful_steps(await asyncio.to_thread(events.read_text))
     return result
+
+
+def _stateful_steps(events: str) -> dict[str, int]:
+    """From the run's events: the requests the stateful phase sent, how many of them
+    followed a link from the step before, and how many distinct links those were."""
+    steps, followed, links = 0, 0, set()
+    for line in events.splitlines():
+        finished = json.loads(line).get("ScenarioFinished")
+        if finished is None or finished["phase"] != "stateful":
+            continue
+        for case in finished["recorder"].get("cases", {}).values():
+            steps += 1
+            if case.get("is_transition_applied"):
+                followed += 1
+                links.add(case["transition"]["id"])
+    return {"sent": steps, "followed": followed, "links": len(links)}
 
 
 async def test_every_role_finds_the_api_true_to_its_document(backend: str, tmp_path: Path) -> None:
@@ -135,15 +187,20 @@ async def test_every_role_finds_the_api_true_to_its_document(backend: str, tmp_p
     ):
         logins = await _demo_logins(database_url)
         for role, login in logins.items():
-            token = await _access_token(base_url, login)
-            run = await _schemathesis(base_url, token, tmp_path / f"{role}.json")
-            operations, cases = run["operations"], run["test_cases"]
+            run = await _schemathesis(base_url, login, tmp_path / role)
+            operations, cases, steps = run["operations"], run["test_cases"], run["steps"]
             print(
                 f"{backend} as {role}: {operations['tested']} operations, "
-                f"{cases['generated']} requests, {cases['unique_failures']} failures"
+                f"{cases['generated']} requests, {steps['sent']} stateful steps "
+                f"({steps['followed']} through {steps['links']} links), "
+                f"{cases['unique_failures']} failures"
             )
             assert run["complete"], role
             assert operations["tested"] == operations["total"] - 1, role  # all but STREAM
             assert operations["errored"] == 0, run["errors"]
             assert cases["generated"] >= operations["total"], role
             assert (cases["with_failures"], run["failures"], run["errors"]) == (0, [], []), role
+            assert not run["auth"]["reauth_broke"], role
+            if "stateful" in PHASES.split(","):
+                assert run["phases"]["stateful"]["status"] == "success", run["phases"]
+                assert steps["followed"] > 0, (role, steps)

@@ -102,8 +102,10 @@ async def test_adding_refuses_duplicates_bad_positions_and_content_out_of_reach(
     beyond = await _add(client, headers, playlist, b, position=2)
     assert beyond.status_code == 422
     assert beyond.json()["errors"][0]["loc"] == ["body", "position"]
-    assert (await _add(client, headers, playlist, draft)).status_code == 404
-    assert (await _add(client, headers, playlist, uuid.uuid4())).status_code == 404
+    for out_of_reach in (draft.id, uuid.uuid4()):
+        refused = await _add(client, headers, playlist, out_of_reach)
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["loc"] == ["body", "content_id"]
     for body in (
         {"content_id": str(b.id), "position": -1},
         {"content_id": str(b.id), "position": "first"},

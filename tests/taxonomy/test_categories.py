@@ -620,9 +620,11 @@ async def test_restoring_is_possible_within_the_retention_period(
         assert_problem(await client.get(path("night")), 404)
 
 
-@pytest.mark.parametrize("slug", ["night", "nowhere"], ids=["live", "unknown"])
-async def test_restoring_a_live_or_unknown_category_is_404(
-    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime, slug: str
+@pytest.mark.parametrize(
+    ("slug", "status"), [("night", 409), ("nowhere", 404)], ids=["live", "unknown"]
+)
+async def test_restoring_a_live_category_is_409_and_an_unknown_one_404(
+    client: httpx.AsyncClient, session: AsyncSession, runtime: Runtime, slug: str, status: int
 ) -> None:
     headers = await admin_headers(session, runtime)
     await make_category(session, name="Night", slug="night")
@@ -630,7 +632,7 @@ async def test_restoring_a_live_or_unknown_category_is_404(
 
     response = await client.post(path(slug) + "/restore", headers=headers)
 
-    assert_problem(response, 404)
+    assert_problem(response, status)
     assert await audit_log(session) == []
 
 

@@ -115,7 +115,7 @@ async def add_item(
     data: ItemAdd, playlist: OwnedPlaylist, viewer: ViewerDep, session: DbSession
 ) -> Response:
     """Add content at `position` (0-based) or at the end. Content the owner may not open
-    is a 404; content already in the playlist, or a full playlist, a 409."""
+    is a 422 on `content_id`; content already in the playlist, or a full playlist, a 409."""
     item = await service.add_item(session, playlist, viewer, data.content_id, data.position)
     [card] = await cards.cards(session, [item.card], viewer)
     return cards.json_response(

@@ -115,9 +115,13 @@ async def add_item(
 ) -> Item:
     """Put content the owner may open at `position` (0-based), or at the end.
 
-    Content the owner may not open is a 404, as everywhere else it is to them."""
+    Content the owner may not open is a 422 on `content_id` ("No such content.", as
+    everywhere else it is to them): a 404 would say the playlist was not found."""
     await _lock(session, playlist)
-    card = await content_service.card(session, content_id, viewer)
+    try:
+        card = await content_service.card(session, content_id, viewer)
+    except NotFound as missing:
+        raise InvalidInput(missing.detail, loc=("body", "content_id")) from missing
     item_repository = PlaylistItemRepository(session)
     if await item_repository.contains(playlist.id, content_id):
         raise Conflict("The content is already in this playlist.")

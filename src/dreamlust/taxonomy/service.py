@@ -72,9 +72,10 @@ async def delete_category(session: AsyncSession, admin: User, category: Category
 async def restore_category(
     session: AsyncSession, admin: User, slug: str, *, retention: timedelta
 ) -> Category:
+    """A live category is a 409, as a live account or content item is."""
     category = await CategoryRepository(session).by_slug(slug, include_deleted=True)
-    if category is None or category.deleted_at is None:
-        raise NotFound("No deleted category has this slug.")
+    if category is None:
+        raise NotFound("No such category.")
     await restore(session, category, retention=retention, what="The category")
     await _audit(session, admin, "category.restore", category)
     return category
