@@ -34,7 +34,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -466,8 +466,8 @@ USER_SQL = (
     "SELECT users.id, users.email, users.username, users.password_hash, "
     "users.email_verified, users.email_verified_at, users.display_name, users.avatar_url, "
     "users.bio, users.location, users.website, users.birth_date, users.role, users.status, "
-    "users.is_creator, users.preferences, users.last_login_at, users.updated_at, "
-    "users.created_at, users.deleted_at, users.version \nFROM users \n"
+    "users.is_creator, users.preferences, users.last_login_at, users.tokens_valid_after, "
+    "users.updated_at, users.created_at, users.deleted_at, users.version \nFROM users \n"
     "WHERE users.id = $1::UUID AND users.deleted_at IS NULL"
 )
 _TOKEN_CLAIMS = ["sub", "role", "exp", "iat", "jti", "iss", "typ"]
@@ -568,8 +568,8 @@ async def _unlocked(
     return frozenset(granted)
 
 
-def _signed_in(request: Request) -> uuid.UUID | None:
-    """The user id of a valid access token (access_tokens.py), else None."""
+def _signed_in(request: Request) -> tuple[uuid.UUID, datetime] | None:
+    """The user id and issue time of a valid access token (access_tokens.py), else None."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
@@ -583,8 +583,9 @@ def _signed_in(request: Request) -> uuid.UUID | None:
         )
         if claims["typ"] != "access":
             return None
-        return uuid.UUID(claims["sub"])
-    except (jwt.InvalidTokenError, ValueError, KeyError):
+        issued = datetime.fromtimestamp(0, UTC) + timedelta(microseconds=claims["iat_us"])
+        return uuid.UUID(claims["sub"]), issued
+    except (jwt.InvalidTokenError, ValueError, KeyError, TypeError, OverflowError):
         return None
 
 
@@ -596,9 +597,10 @@ def _is_adult(born: date | None, today: date) -> bool:
 
 
 async def my_feed(request: Request) -> Response:
-    user_id = _signed_in(request)
-    if user_id is None:
+    token = _signed_in(request)
+    if token is None:
         return _problem(401, "Unauthorized", "The access token is invalid or has expired.")
+    user_id, issued = token
     try:
         limit = _limit(request)
         cursor = request.query_params.get("cursor")
@@ -610,6 +612,9 @@ async def my_feed(request: Request) -> Response:
         user = await conn.fetchrow(USER_SQL, user_id)
         if user is None or user["status"] in _BLOCKED:
             return _problem(401, "Unauthorized", "The account cannot sign in.")
+        mark = user["tokens_valid_after"]
+        if mark is not None and issued < mark:
+            return _problem(401, "Unauthorized", "The access token is invalid or has expired.")
         now = datetime.now(UTC)
         adult = _is_adult(user["birth_date"], now.date())
         policy = orjson.loads(user["preferences"] or "{}").get("nsfw_policy") or "hide"
