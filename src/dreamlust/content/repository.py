@@ -24,7 +24,7 @@ from dreamlust.content.visibility import (
     viewable_to_bound_viewer,
 )
 from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator, SortKey
-from dreamlust.kit.repository import Repository
+from dreamlust.kit.repository import Repository, run_as_written
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.models import (
     Category,
@@ -155,10 +155,10 @@ class ContentRepository(Repository[Content]):
         return rows[0] if rows else None
 
     async def _card_rows(self, query: CardQuery) -> Sequence[Row[Any]]:
-        """Card statements run on the session's connection as plain SQL: they state every
-        condition themselves (soft delete included), and skip the ORM's execution path."""
-        connection = await self.session.connection()
-        rows: Sequence[Row[Any]] = (await connection.execute(query.statement, query.params)).all()
+        """Card statements state every condition themselves (soft delete included)."""
+        rows: Sequence[Row[Any]] = (
+            await run_as_written(self.session, query.statement, query.params)
+        ).all()
         return rows
 
     async def listing(

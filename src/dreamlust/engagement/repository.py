@@ -27,6 +27,7 @@ from dreamlust.content.visibility import (
 )
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import Ordering, PageRequest, Paginator, SortKey
+from dreamlust.kit.repository import run_as_written
 from dreamlust.kit.upsert import insert_or_ignore
 from dreamlust.models import Content, Creator, Follow, Like
 from dreamlust.users.preferences import NsfwPolicy
@@ -64,15 +65,14 @@ class LikeRepository:
         shape = (viewer.is_staff, viewer.nsfw_policy, viewer.is_adult)
         params = {_LIKED_CONTENT.key: content_id, VIEWER_ID.key: viewer.user_id, _NOW.key: now}
         if dialect != "postgresql":
-            found = (await self.session.execute(_likeable(*shape), params)).first()
+            found = (await run_as_written(self.session, _likeable(*shape), params)).first()
             if found is None:
                 return None
             if not await self._change(viewer.user_id, content_id, liked=liked):
                 return int(found.like_count)
             return await self._count_on(content_id, found.creator_id, +1 if liked else -1)
-        count = await self.session.scalar(
-            _toggle(liked, *shape), params | {_LIKE_ID.key: new_id()} if liked else params
-        )
+        params = params | {_LIKE_ID.key: new_id()} if liked else params
+        count = (await run_as_written(self.session, _toggle(liked, *shape), params)).scalar()
         return int(count) if count is not None else None
 
     async def _change(self, user_id: uuid.UUID, content_id: uuid.UUID, *, liked: bool) -> bool:
@@ -193,7 +193,9 @@ def _likeable(
     """The item, its creator and like count, if a signed-in viewer of this shape may open it."""
     shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy, is_staff=staff)
     return select(Content.id, Content.creator_id, Content.like_count).where(
-        Content.id == _LIKED_CONTENT, viewable_to_bound_viewer(shape, _NOW)
+        Content.id == _LIKED_CONTENT,
+        Content.deleted_at.is_(None),
+        viewable_to_bound_viewer(shape, _NOW),
     )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Executable, Result, Row, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.interfaces import ORMOption
 
@@ -19,6 +19,18 @@ from dreamlust.kit.soft_delete import INCLUDE_DELETED
 
 M = TypeVar("M", bound=Base)
 S = TypeVar("S", bound=SoftDeleteMixin)
+
+
+async def run_as_written(
+    session: AsyncSession, statement: Executable, params: dict[str, Any]
+) -> Result[Any]:
+    """Run a statement on the session's connection as plain SQL, outside the ORM's
+    execution path: for statements built once that state every condition themselves,
+    soft delete included. The ORM adds the soft-delete criteria (`kit.soft_delete`) to a
+    copy of each statement it runs, whose cache key it then computes again: for a
+    statement run on every view or like, that cost more than running it."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
 
 
 class Repository(Generic[M]):

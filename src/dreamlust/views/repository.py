@@ -38,6 +38,7 @@ from dreamlust.content.visibility import (
     viewable_to_bound_viewer,
 )
 from dreamlust.kit.pagination import Ordering, SortKey
+from dreamlust.kit.repository import run_as_written
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.kit.upsert import insert_or_ignore
 from dreamlust.models import Content, Creator, User, View
@@ -68,7 +69,7 @@ class ViewRepository:
             params[VIEWER_ID.key] = viewer.user_id
         if dialect == "postgresql":
             params[_LOCK.key] = _viewer_lock(content_id, viewer_hash)
-        creator_id: uuid.UUID | None = (await self.session.execute(stmt, params)).scalar()
+        creator_id: uuid.UUID | None = (await run_as_written(self.session, stmt, params)).scalar()
         return creator_id
 
     async def is_viewable(self, content_id: uuid.UUID, viewer: Viewer, now: datetime) -> bool:
@@ -117,8 +118,8 @@ class ViewRepository:
             _SINCE.key: since,
             _NOW.key: now,
         }
-        counted = await self.session.scalar(_count_unseen_view(tuple(row)), params)
-        return counted is not None
+        counted = await run_as_written(self.session, _count_unseen_view(tuple(row)), params)
+        return counted.scalar() is not None
 
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
         """Insert view rows, skipping ids already stored; the content id of each one inserted."""
@@ -244,7 +245,9 @@ def _viewable_creator(
     write, and building its statements cost more than running them."""
     shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy, is_staff=staff)
     may_open = viewable_to_bound_viewer(shape, _NOW) if signed_in else viewable(shape, _NOW)
-    visible = select(Content.creator_id).where(Content.id == _CONTENT_ID, may_open)
+    visible = select(Content.creator_id).where(
+        Content.id == _CONTENT_ID, Content.deleted_at.is_(None), may_open
+    )
     return _with_viewer_lock(visible, dialect)
 
 
