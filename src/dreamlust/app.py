@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from dreamlust import __version__, health
@@ -20,6 +19,7 @@ from dreamlust.creators import router as creators_router
 from dreamlust.engagement import router as engagement_router
 from dreamlust.errors import install_error_handlers
 from dreamlust.kit.body_limit import BodyLimit
+from dreamlust.kit.cors import ProblemCORS
 from dreamlust.kit.gc_tuning import tune_for_serving
 from dreamlust.kit.security_headers import SecurityHeaders
 from dreamlust.media import serving_router as media_serving_router
@@ -108,7 +108,7 @@ def create_app(
     )
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORS,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
             allow_headers=["*"],
