@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.access_tokens import AccessTokens
 from dreamlust.app import create_app
+from dreamlust.auth.sessions import end_access_tokens
 from dreamlust.config import Settings
 from dreamlust.kit.clock import utcnow
 from dreamlust.models import Creator, User
@@ -112,6 +113,22 @@ async def test_last_event_id_resumes_with_what_was_missed_once(
         ]
         await _follow(http, runtime, creator, fans[3])
         assert await _titles(reader, 1) == ["Fan 3 started following you"]
+
+
+async def test_a_stream_ends_once_its_token_is_ended_and_sends_nothing_after(
+    http: httpx.AsyncClient, session: AsyncSession, runtime: Runtime
+) -> None:
+    creator, owner = await paid_creator(session)
+    fans = [await make_account(session, display_name=f"Fan {n}") for n in range(2)]
+
+    async with event_stream(http, STREAM, headers_for(runtime, owner)) as reader:
+        await _follow(http, runtime, creator, fans[0])
+        assert await _titles(reader, 1) == ["Fan 0 started following you"]
+        await end_access_tokens(session, owner.id)  # as signing out does
+        await session.commit()
+        await _follow(http, runtime, creator, fans[1])
+        with pytest.raises(EOFError):  # the stream ends, Fan 1's notification unsent
+            await reader.next_event()
 
 
 async def test_a_growing_like_notification_is_sent_again_with_its_new_count(

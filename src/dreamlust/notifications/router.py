@@ -59,13 +59,14 @@ async def unread_count(user: CurrentUser, session: DbSession) -> UnreadCount:
 )
 async def live(
     request: Request,
-    user: CurrentUser,
+    _user: CurrentUser,
     credentials: BearerCredentials,
     last_event_id: Annotated[str | None, Header(max_length=100)] = None,
 ) -> EventSourceResponse:
     """The user's notifications as they come, as `notification` events; heartbeats keep
-    the connection open. It ends when the access token expires: reconnect with a fresh
-    one and `Last-Event-ID` to get what came meanwhile, once."""
+    the connection open. It ends when the access token expires, or is ended by a sign-out
+    (nothing is sent after that): reconnect with a fresh one and `Last-Event-ID` to get
+    what came meanwhile, once."""
     runtime = runtime_of(request)
     resume = None if last_event_id is None else stream.Place.parse(last_event_id)
     assert credentials is not None  # the user is signed in
@@ -74,9 +75,8 @@ async def live(
         stream.events(
             runtime.database,
             runtime.live,
-            user.id,
             resume,
-            until=claims.expires_at,
+            claims,
         ),
         ping=runtime.settings.notification_heartbeat_seconds,
         send_timeout=SEND_TIMEOUT_SECONDS,

@@ -26,9 +26,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, tuple_
 from sse_starlette import ServerSentEvent
 
+from dreamlust.access_tokens import AccessClaims
 from dreamlust.db import Database
 from dreamlust.errors import BadRequest
-from dreamlust.models import Notification
+from dreamlust.models import Notification, User
 from dreamlust.notifications.live import LiveFeed
 from dreamlust.notifications.schemas import NotificationRead
 
@@ -69,13 +70,14 @@ class Place:
 async def events(
     database: Database,
     feed: LiveFeed,
-    user_id: uuid.UUID,
     resume: Place | None,
-    until: datetime,
+    token: AccessClaims,
 ) -> AsyncIterator[ServerSentEvent]:
     """The user's notifications after `resume` (after those made so far when None), then
-    each as it comes, until `until` (when the access token expires). The stream opens
-    with a `ready` comment."""
+    each as it comes, until the access token expires or is ended (a sign-out, a ban:
+    `AccessClaims.revoked_for`), which each read checks before it sends anything. The
+    stream opens with a `ready` comment."""
+    user_id, until = token.user_id, token.expires_at
     with feed.listen(user_id) as woken:
         # When the feed is down the stream reads at once; the feed wakes it when back.
         with contextlib.suppress(TimeoutError):
@@ -87,7 +89,9 @@ async def events(
             woken.clear()
             lower = max(floor, Place(place.at - LATE, _FIRST))
             limit = len(sent) + PAGE
-            found = await _after(database, user_id, lower, limit=limit)
+            found = await _after(database, token, lower, limit=limit)
+            if found is None:
+                return
             fresh = [item for item in found if (item.id, Place.of(item).at) not in sent]
             for notification in fresh:
                 item = Place.of(notification)
@@ -125,13 +129,18 @@ async def _newest(database: Database, user_id: uuid.UUID) -> Place:
 
 
 async def _after(
-    database: Database, user_id: uuid.UUID, lower: Place, *, limit: int
-) -> Sequence[Notification]:
+    database: Database, token: AccessClaims, lower: Place, *, limit: int
+) -> Sequence[Notification] | None:
+    """The token's user's notifications past `lower`; None when the token was ended (or
+    the account is gone)."""
     async with database.session(write=False) as session:
+        user = await session.get(User, token.user_id)
+        if user is None or token.revoked_for(user):
+            return None
         found = await session.scalars(
             select(Notification)
             .where(
-                Notification.user_id == user_id,
+                Notification.user_id == token.user_id,
                 tuple_(Notification.created_at, Notification.id) > tuple_(lower.at, lower.id),
             )
             .order_by(Notification.created_at, Notification.id)
