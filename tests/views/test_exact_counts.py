@@ -10,12 +10,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.db import Database
 from dreamlust.jobs import periodic
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.ids import new_id
-from dreamlust.models import Content
+from dreamlust.models import Content, User
 from dreamlust.views import service
 from dreamlust.views.buffer import BufferedView, ViewBuffer
 from dreamlust.views.repository import ViewRepository
@@ -217,3 +219,29 @@ async def test_the_worker_flushes_the_buffered_views(
     await periodic.run_once(views_app.runtime)
 
     assert await counts(session, content) == (25, 25, 25)
+
+
+@pytest.mark.postgresql_only  # SQLite writers take the whole database, one at a time
+async def test_a_flush_leaves_the_items_counters_free_for_likes_and_comments(
+    session: AsyncSession, database: Database
+) -> None:
+    """A flush keeps its items from being removed, not from being counted: a like takes
+    the creator's row and then the item's, so a flush that held the item's row for
+    update while waiting for the creator's would deadlock with it."""
+    creator = await make_creator(session)
+    content = await make_content(session, creator)
+    await session.commit()
+
+    async with database.transaction() as flushing:
+        await ViewRepository(flushing).creators_of({content.id})
+        await ViewRepository(flushing).existing_users({creator.user_id})
+        async with database.transaction() as liking:
+            await liking.execute(text("SET LOCAL lock_timeout = '2s'"))
+            await liking.execute(
+                update(Content)
+                .where(Content.id == content.id)
+                .values(like_count=Content.like_count + 1)
+            )
+            await liking.execute(
+                update(User).where(User.id == creator.user_id).values(last_login_at=utcnow())
+            )

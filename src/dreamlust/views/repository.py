@@ -157,23 +157,27 @@ class ViewRepository:
         """The creator of each item that still exists (deleted or not).
 
         On PostgreSQL the rows stay locked against removal until the transaction ends, so
-        the views inserted for them cannot lose their content in between.
+        the views inserted for them cannot lose their content in between: FOR KEY SHARE,
+        which leaves their counters free. (FOR NO KEY UPDATE would lock each item before
+        its creator, where a like or a view locks the creator first: a deadlock.)
         """
         rows = await self.session.execute(
             select(Content.id, Content.creator_id)
             .where(Content.id.in_(content_ids))
-            .with_for_update(key_share=True)
+            .with_for_update(read=True, key_share=True)
             .execution_options(**{INCLUDE_DELETED: True})
         )
         return dict(rows.all())
 
     async def existing_users(self, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of the users that still exist, locked against removal as `creators_of`
+        locks the items (FOR KEY SHARE: money requests queue on the user's row)."""
         if not user_ids:
             return set()
         found = await self.session.scalars(
             select(User.id)
             .where(User.id.in_(user_ids))
-            .with_for_update(key_share=True)
+            .with_for_update(read=True, key_share=True)
             .execution_options(**{INCLUDE_DELETED: True})
         )
         return set(found)
