@@ -267,12 +267,10 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if not _is_transient(exc):
         return await _unexpected_error(request, exc)
     logger.warning("transient database error turned into 503: %s", exc.orig)
-    return problem(
-        503,
+    return _try_again_shortly(
         "The database could not complete the request this time; nothing was changed. "
         "Send it again.",
-        slug="database-busy",
-        headers={"Retry-After": "1"},
+        "database-busy",
     )
 
 
@@ -280,11 +278,9 @@ async def _pool_exhausted(_request: Request, exc: Exception) -> JSONResponse:
     """No connection of the process's pool came free within the pool's timeout: the
     database is too busy for now, not broken."""
     logger.warning("no database connection came free, answered 503: %s", exc)
-    return problem(
-        503,
+    return _try_again_shortly(
         "The database is too busy to take the request now; send it again shortly.",
-        slug="database-busy",
-        headers={"Retry-After": "1"},
+        "database-busy",
     )
 
 
@@ -292,22 +288,23 @@ async def _connection_refused(_request: Request, exc: Exception) -> JSONResponse
     """A connection to a server the request needs could not be made: the database
     driver, for one, raises the socket's error as it is when a connection is refused."""
     logger.warning("connection failed, answered 503: %s", exc)
-    return problem(
-        503,
+    return _try_again_shortly(
         "A server this request needs cannot be reached right now; send it again shortly.",
-        slug="service-unavailable",
-        headers={"Retry-After": "1"},
+        "service-unavailable",
     )
 
 
 def _database_unreachable(exc: DBAPIError) -> JSONResponse:
     logger.warning("database unreachable, answered 503: %s", exc.orig)
-    return problem(
-        503,
+    return _try_again_shortly(
         "The database cannot be reached right now; send the request again shortly.",
-        slug="database-unavailable",
-        headers={"Retry-After": "1"},
+        "database-unavailable",
     )
+
+
+def _try_again_shortly(detail: str, slug: str) -> JSONResponse:
+    """A 503 for a store that is briefly out of reach: the client may send it again."""
+    return problem(503, detail, slug=slug, headers={"Retry-After": "1"})
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
