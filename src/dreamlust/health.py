@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, cast
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -43,7 +44,7 @@ async def _ping_database(runtime: RuntimeDep) -> None:
 
 async def _ping_redis(runtime: RuntimeDep) -> None:
     assert runtime.redis is not None
-    await runtime.redis.ping()
+    await cast(Awaitable[bool], runtime.redis.ping())
 
 
 async def _check(probe: Any) -> str:

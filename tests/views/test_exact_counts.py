@@ -5,8 +5,10 @@ midway and runs again neither loses a view nor counts one twice."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
@@ -30,6 +32,9 @@ CONCURRENCY = 32
 # SQLite's busy handler is not fair: with 32 writers queueing on one file, one of them can
 # lose the race for the write lock for longer than the default 10 s.
 PATIENT_SQLITE = {"sqlite_busy_timeout_ms": 120_000}
+# Enough cancellations that a client which swallows 1 in 30 of them is caught.
+CANCELLATIONS = 300
+CANCELLED_TASK_ENDS_WITHIN_SECONDS = 10.0
 
 
 class FlushKilled(Exception):
@@ -245,3 +250,44 @@ async def test_a_flush_leaves_the_items_counters_free_for_likes_and_comments(
             await liking.execute(
                 update(User).where(User.id == creator.user_id).values(last_login_at=utcnow())
             )
+
+
+async def _cancelled_at_random(work: Callable[[], Awaitable[object]], rng: random.Random) -> None:
+    """Run `work` in a task and cancel it at a random moment of its first few
+    milliseconds: the task must end, cancelled or done, and soon."""
+    task = asyncio.create_task(work())
+    await asyncio.sleep(rng.random() * 0.004)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=CANCELLED_TASK_ENDS_WITHIN_SECONDS)
+    assert done, "a cancelled call to Redis ran on"
+
+
+@pytest.mark.parametrize("path", ["redis"])
+async def test_recording_and_flushing_cancelled_anywhere_stop_and_lose_nothing(
+    views_app: ViewsApp, session: AsyncSession
+) -> None:
+    """What a request cut off by its client, or a worker told to stop, does to the buffer:
+    the cancelled call stops (a Redis client that swallowed the cancellation would run on,
+    and the task that awaits it would hang), and the next flush stores every view buffered
+    by then exactly once."""
+    content = await _hot_content(session)
+    buffer = service.buffer_of(views_app.runtime)
+    assert buffer is not None
+    rng = random.Random(CANCELLATIONS)
+    viewers = itertools.count()
+
+    async def keep_recording() -> None:
+        while True:
+            viewer = next(viewers)
+            await _buffer_views(views_app, content, range(viewer, viewer + 1))
+
+    for _ in range(CANCELLATIONS):
+        await _cancelled_at_random(keep_recording, rng)
+    buffered = await buffer.backlog()
+    assert buffered > 0
+
+    for _ in range(CANCELLATIONS // 10):
+        await _cancelled_at_random(views_app.flush, rng)
+    await views_app.flush()
+    assert await buffer.backlog() == 0
+    assert await counts(session, content) == (buffered, buffered, buffered)

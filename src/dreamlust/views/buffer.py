@@ -27,10 +27,10 @@ that dies, or two flushes running at once, neither lose a view nor count one twi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from redis.asyncio import Redis
@@ -233,7 +233,9 @@ class ViewBuffer:
         return batch.decode() if batch is not None else None
 
     async def read(self, start: int, count: int) -> list[BufferedView]:
-        raw = await self.redis.lrange(self.processing, start, start + count - 1)
+        # redis-py types its commands for both clients: awaited, this one is a list.
+        listed = self.redis.lrange(self.processing, start, start + count - 1)
+        raw = await cast(Awaitable[list[bytes]], listed)
         return [BufferedView.loads(item) for item in raw]
 
     async def finish_batch(self, batch: str) -> bool:
