@@ -1,6 +1,7 @@
 """Search: ranked full-text matches, by prefix, that respect visibility and never fail."""
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -334,47 +335,44 @@ async def test_purging_content_removes_its_search_document(session: AsyncSession
     assert await _index_hits(session, "canyon") == 1
 
 
-async def _many_matches(session: AsyncSession, count: int) -> list[Content]:
-    """`count` published items matching "meadow": every other one by its title, all by
-    their description; ids in creation order, the newest last."""
+async def _published(
+    session: AsyncSession, titles: Sequence[str], description: str | None = None
+) -> None:
+    """Published items of one creator with these titles, in this order, indexed for search."""
     creator = await make_creator(session)
     published_at = utcnow() - timedelta(hours=1)
     rows = [
         {
             "id": new_id(),
             "creator_id": creator.id,
-            "title": f"Meadow {index}" if index % 2 else f"Clip {index}",
-            "description": "Walking by the meadow.",
+            "title": title,
+            "description": description,
             "type": ContentType.PHOTO,
             "status": ContentStatus.PUBLISHED,
             "published_at": published_at,
         }
-        for index in range(count)
+        for title in titles
     ]
     await session.execute(insert(Content), rows)
     await search_index.reindex(session, [row["id"] for row in rows])
     await session.commit()
+
+
+async def _many_matches(session: AsyncSession, count: int) -> list[Content]:
+    """`count` published items matching "meadow": every other one by its title, all by
+    their description; ids in creation order, the newest last."""
+    titles = [f"Meadow {index}" if index % 2 else f"Clip {index}" for index in range(count)]
+    await _published(session, titles, "Walking by the meadow.")
     return list((await session.scalars(select(Content).order_by(Content.id))).all())
 
 
 async def _every_nth_matching(session: AsyncSession, count: int, nth: int) -> None:
     """`count` published items, one in `nth` (the newest included) titled with "heron"."""
-    creator = await make_creator(session)
-    published_at = utcnow() - timedelta(hours=1)
-    rows = [
-        {
-            "id": new_id(),
-            "creator_id": creator.id,
-            "title": "Grey heron" if (count - 1 - index) % nth == 0 else f"Clip {index}",
-            "type": ContentType.PHOTO,
-            "status": ContentStatus.PUBLISHED,
-            "published_at": published_at,
-        }
+    titles = [
+        "Grey heron" if (count - 1 - index) % nth == 0 else f"Clip {index}"
         for index in range(count)
     ]
-    await session.execute(insert(Content), rows)
-    await search_index.reindex(session, [row["id"] for row in rows])
-    await session.commit()
+    await _published(session, titles)
 
 
 @pytest.mark.postgresql_only
