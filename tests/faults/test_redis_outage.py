@@ -9,7 +9,10 @@ again, the streams hear what was made meanwhile and what is made next, and the v
 with the persistence docs/DEPLOY.md recommends, every view answered `counted: true` is
 stored and counted exactly once, whatever the worker's flush was doing when Redis went;
 without persistence the views still buffered then are lost (as documented), but none is
-stored twice, none refused is stored, and none recorded after the outage is lost.
+stored twice and none recorded after the outage is lost. A view refused with a 503 is
+not stored, unless its request was in flight as Redis stopped: its script may have run
+before the server closed the connection without the reply, and the retry the client
+was asked for is then within the view's dedup window.
 Counters match their rows either way.
 
 PostgreSQL only: Redis is what several API processes share, and those run on
@@ -176,13 +179,19 @@ async def test_a_redis_outage_under_load_degrades_as_documented_and_loses_no_cou
         views = [a for a in answers + after if a.kind == "view"]
         counted = {a.key for a in views if a.counted()}
         assert all(a.counted() for a in views if a.ok)
+        # In flight as Redis went away: the script may have run before the server closed
+        # the connection without its reply. The client was told to try again, and a retry
+        # within the window is not counted again.
+        in_doubt = {
+            a.key for a in views if a.unavailable and a.sent <= Phase.STOPPING <= a.answered
+        }
         stored_views = stored.rows["view"]
         assert max(stored_views.values()) == 1, "a view was stored twice"
-        assert set(stored_views) <= counted, "a view refused with a 503 was stored"
+        refused_but_stored = set(stored_views) - counted - in_doubt
+        assert refused_but_stored == set(), [a for a in views if a.key in refused_but_stored]
         assert await views_counted(app.database) == stored_views.total()
         if redis_server.persistent:
-            assert set(stored_views) == counted
-            assert await views_counted(app.database) == len(counted)
+            assert counted <= set(stored_views), "a view answered `counted: true` was lost"
         else:
             # Sent once the first server was gone: buffered in the second, and flushed.
             buffered_anew = {a.key for a in views if a.counted() and a.sent >= Phase.DOWN}
