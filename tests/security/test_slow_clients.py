@@ -97,18 +97,25 @@ async def server(
         yield Server(client, slow, url.host, url.port, token)
 
 
-def _write_head(token: str, body: bytes) -> bytes:
-    """The head of a playlist creation with `body`, marked as the slow request."""
+async def _start_playlist_creation(
+    server: Server, body: bytes, sent: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A playlist creation with `body`, marked as the slow request: its head and the first
+    `sent` bytes of its body are sent, and the application has started reading it."""
     head = (
         "POST /api/v1/playlists HTTP/1.1\r\n"
         "Host: 127.0.0.1\r\n"
-        f"Authorization: Bearer {token}\r\n"
+        f"Authorization: Bearer {server.token}\r\n"
         "Content-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n"
         f"{SLOW_CLIENT}: yes\r\n"
         "Connection: close\r\n\r\n"
     )
-    return head.encode()
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(head.encode() + body[:sent])
+    await writer.drain()
+    await asyncio.wait_for(server.slow.reading.wait(), WAIT_SECONDS)
+    return reader, writer
 
 
 async def _status(reader: asyncio.StreamReader) -> int:
@@ -153,11 +160,7 @@ async def test_a_trickled_body_holds_no_connection_while_others_are_served(
 ) -> None:
     idle = _connections_in_use(runtime)
     body = orjson.dumps({"name": "Trickled in slowly"})
-    head = _write_head(server.token, body)
-    reader, writer = await asyncio.open_connection(server.host, server.port)
-    writer.write(head + body[:3])
-    await writer.drain()
-    await asyncio.wait_for(server.slow.reading.wait(), WAIT_SECONDS)
+    reader, writer = await _start_playlist_creation(server, body, 3)
 
     chunks = [body[start : start + 3] for start in range(3, len(body), 3)]
     for step, chunk in enumerate(chunks[:-1]):
@@ -184,11 +187,7 @@ async def test_a_client_gone_silent_or_away_mid_body_leaves_nothing_behind(
 ) -> None:
     idle = _connections_in_use(runtime)
     body = orjson.dumps({"name": "Never finished"})
-    head = _write_head(server.token, body)
-    _reader, writer = await asyncio.open_connection(server.host, server.port)
-    writer.write(head + body[: len(body) // 2])
-    await writer.drain()
-    await asyncio.wait_for(server.slow.reading.wait(), WAIT_SECONDS)
+    _reader, writer = await _start_playlist_creation(server, body, len(body) // 2)
 
     await _served_meanwhile(server, 1)  # on SQLite: no write lock is held
     assert _connections_in_use(runtime) == idle
