@@ -19,6 +19,7 @@ import asyncio
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy.engine import Connection
 
 from tests.fixtures.fault_load import (
     API,
@@ -90,18 +91,22 @@ async def test_a_connection_the_driver_finds_out_of_step_is_discarded_as_lost(
         engine = app.database.engine.sync_engine
         out_of_step = engine.dialect.loaded_dbapi.InternalClientError
         discarded: list[object] = []
-        failures = [out_of_step("cannot switch to state 12; another operation (2) is in progress")]
+        broken: list[object] = []
 
-        def fail_once(*_args: object) -> None:
-            if failures:
-                raise failures.pop()
+        def out_of_step_connection(connection: Connection, *_args: object) -> None:
+            # The first connection a statement runs on is out of step, as the driver finds
+            # it on every statement sent on it, until the connection is discarded.
+            driver = connection.connection.driver_connection
+            broken[:] = broken or [driver]
+            if driver is broken[0]:
+                raise out_of_step("cannot switch to state 12; another operation (2) is in progress")
 
-        event.listen(engine, "before_cursor_execute", fail_once)
+        event.listen(engine, "before_cursor_execute", out_of_step_connection)
         event.listen(engine.pool, "invalidate", lambda *args: discarded.append(args))
         try:
             refused = await app.client.get(f"{API}/content")
         finally:
-            event.remove(engine, "before_cursor_execute", fail_once)
+            event.remove(engine, "before_cursor_execute", out_of_step_connection)
 
         assert refused.status_code == 503, refused.text
         assert refused.headers["Retry-After"] == "1"

@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from fastapi import Response
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.cache.entries import Answer
@@ -32,9 +30,10 @@ from dreamlust.content.entitlements import PremiumItem, unlocked
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import NotFound
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.driver_reads import Record
 from dreamlust.models.enums import SubscriptionTier
 
-CardsRead = Callable[[Viewer], Awaitable[tuple[Sequence[Row[Any]], Response]]]
+CardsRead = Callable[[Viewer], Awaitable[tuple[Sequence[Record], Response]]]
 
 
 def viewer_kind(viewer: Viewer) -> Viewer:
@@ -77,7 +76,7 @@ async def serve_cards(
     return answer.response()
 
 
-def _answer(rows: Sequence[Row[Any]], response: Response) -> Answer:
+def _answer(rows: Sequence[Record], response: Response) -> Answer:
     return Answer(
         body=bytes(response.body),
         etag=response.headers.get("etag"),

@@ -26,7 +26,6 @@ from sqlalchemy import (
     DateTime,
     Enum,
     Numeric,
-    Row,
     Select,
     String,
     and_,
@@ -43,6 +42,7 @@ from dreamlust.content.entitlements import PremiumItem, access, unlocked
 from dreamlust.content.schemas import ContentRead
 from dreamlust.content.visibility import Viewer
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.pagination import KeysetPage
 from dreamlust.kit.preconditions import etag
 from dreamlust.kit.types import Money, UTCDateTime
@@ -148,7 +148,7 @@ def select_cards(dialect: str) -> Select[Any]:
     )
 
 
-def _premium(rows: Sequence[Row[Any]]) -> list[PremiumItem]:
+def _premium(rows: Sequence[Record]) -> list[PremiumItem]:
     return [
         PremiumItem(
             row.id, row.creator_id, getattr(row, _OWNER), SubscriptionTier(row.premium_tier)
@@ -159,7 +159,7 @@ def _premium(rows: Sequence[Row[Any]]) -> list[PremiumItem]:
 
 
 def card(
-    row: Row[Any], viewer: Viewer, *, unlocked: bool, names: Sequence[str] | None = None
+    row: Record, viewer: Viewer, *, unlocked: bool, names: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """The row as `ContentRead` shows it to this viewer: blurred, locked or whole
     (`names`: the row's column names, when the caller has them at hand)."""
@@ -191,7 +191,7 @@ def withhold(item: dict[str, Any], *, blurred: bool, locked: bool) -> None:
 
 
 async def cards(
-    session: AsyncSession, rows: Sequence[Row[Any]], viewer: Viewer
+    session: AsyncSession, rows: Sequence[Record], viewer: Viewer
 ) -> list[dict[str, Any]]:
     if not rows:
         return []
@@ -215,7 +215,7 @@ def json_response(
 
 
 async def page_response(
-    session: AsyncSession, page: KeysetPage[Row[Any]], viewer: Viewer
+    session: AsyncSession, page: KeysetPage[Record], viewer: Viewer
 ) -> Response:
     """A page of cards as `Page[ContentRead]` JSON."""
     items = await cards(session, page.items, viewer)
@@ -224,11 +224,11 @@ async def page_response(
 
 # An entry of a list that shows each card beside something of its own (when it was
 # watched, its place in a playlist): made of the row and its card, in the entry's order.
-Entry = Callable[[Row[Any], dict[str, Any]], dict[str, Any]]
+Entry = Callable[[Record, dict[str, Any]], dict[str, Any]]
 
 
 async def entries_response(
-    session: AsyncSession, page: KeysetPage[Row[Any]], viewer: Viewer, entry: Entry
+    session: AsyncSession, page: KeysetPage[Record], viewer: Viewer, entry: Entry
 ) -> Response:
     """A page of entries, each holding a card, as `Page[…]` JSON."""
     items = await cards(session, page.items, viewer)
@@ -237,7 +237,7 @@ async def entries_response(
 
 
 async def detail_response(
-    session: AsyncSession, row: Row[Any], viewer: Viewer, *, status_code: int = 200
+    session: AsyncSession, row: Record, viewer: Viewer, *, status_code: int = 200
 ) -> Response:
     """One card as `ContentRead` JSON, with its version as the ETag."""
     [item] = await cards(session, [row], viewer)

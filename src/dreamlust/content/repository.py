@@ -23,8 +23,9 @@ from dreamlust.content.visibility import (
     viewable,
     viewable_to_bound_viewer,
 )
+from dreamlust.kit.driver_reads import Record, read_rows
 from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator, SortKey
-from dreamlust.kit.repository import Repository, run_as_written
+from dreamlust.kit.repository import Repository
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.models import (
     Category,
@@ -142,10 +143,10 @@ class ContentRepository(Repository[Content]):
 
     async def card_page(
         self, query: CardQuery, ordering: Ordering, request: PageRequest, paginator: Paginator
-    ) -> KeysetPage[Row[Any]]:
+    ) -> KeysetPage[Record]:
         return paginator.page(await self._card_rows(query), ordering, request)
 
-    async def card_by_id(self, content_id: uuid.UUID, viewer: Viewer) -> Row[Any] | None:
+    async def card_by_id(self, content_id: uuid.UUID, viewer: Viewer) -> Record | None:
         """The item's card, if this viewer may open it."""
         # A signed-in viewer's own items too: their id is bound with the item's.
         owner = viewer.user_id is not None and not viewer.is_staff
@@ -154,12 +155,9 @@ class ContentRepository(Repository[Content]):
         rows = await self._card_rows(CardQuery(stmt, params))
         return rows[0] if rows else None
 
-    async def _card_rows(self, query: CardQuery) -> Sequence[Row[Any]]:
+    async def _card_rows(self, query: CardQuery) -> Sequence[Record]:
         """Card statements state every condition themselves (soft delete included)."""
-        rows: Sequence[Row[Any]] = (
-            await run_as_written(self.session, query.statement, query.params)
-        ).all()
-        return rows
+        return await read_rows(self.session, query.statement, query.params)
 
     async def listing(
         self,
@@ -170,7 +168,7 @@ class ContentRepository(Repository[Content]):
         paginator: Paginator,
         *,
         everything: bool = False,
-    ) -> KeysetPage[Row[Any]]:
+    ) -> KeysetPage[Record]:
         """A page of cards of what discovery shows this viewer, filtered; with
         `everything`, all (not deleted) content, for its owner and staff."""
         query = self.listing_query(
@@ -203,7 +201,7 @@ class ContentRepository(Repository[Content]):
 
     async def card_list(
         self, statement: Select[Any], ordering: Ordering, request: PageRequest, paginator: Paginator
-    ) -> KeysetPage[Row[Any]]:
+    ) -> KeysetPage[Record]:
         """A page of a card statement in `ordering`: one statement, whatever the page."""
         query = self.card_list_query(statement, ordering, request, paginator)
         return await self.card_page(query, ordering, request, paginator)
@@ -215,7 +213,7 @@ class ContentRepository(Repository[Content]):
         """The statement of `card_list`."""
         return CardQuery(paginator.apply(_with_sort_keys(statement, ordering), ordering, request))
 
-    async def written_card(self, content_id: uuid.UUID) -> Row[Any] | None:
+    async def written_card(self, content_id: uuid.UUID) -> Record | None:
         """The card of an item just written, for its writer (its creator or staff, who
         may see it whatever its state), once the session's changes are sent; None when
         its creator is gone."""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Query, Request, Response, status
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.dependencies import OPTIONAL_BEARER, CreatorUser, Staff
@@ -36,6 +35,7 @@ from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import HandlePath
 from dreamlust.dependencies import DbSession, PageParams, SettingsDep
 from dreamlust.errors import NotFound
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.preconditions import IfMatch, expected_version
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models.enums import ContentType
@@ -120,7 +120,7 @@ async def trending_content(
     repository = ContentRepository(session)
     ordering = TRENDING[window]
 
-    async def read(as_viewer: Viewer) -> tuple[Sequence[Row[Any]], Response]:
+    async def read(as_viewer: Viewer) -> tuple[Sequence[Record], Response]:
         result = await repository.listing(
             as_viewer, ContentFilter(type=type), ordering, page, paginator
         )
@@ -141,7 +141,7 @@ async def trending_content(
 async def read_content(content_id: uuid.UUID, request: Request) -> Response:
     session, viewer, _ = await reading_of(request)
 
-    async def read(as_viewer: Viewer) -> tuple[Sequence[Row[Any]], Response]:
+    async def read(as_viewer: Viewer) -> tuple[Sequence[Record], Response]:
         row = await service.card(session, content_id, as_viewer)
         return [row], await cards.detail_response(session, row, as_viewer)
 

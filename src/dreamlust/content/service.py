@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.cache import tracking as cache_tracking
@@ -26,6 +26,7 @@ from dreamlust.content.schemas import (
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.repository import expect_version, restore, soft_delete
 from dreamlust.media import readiness
 from dreamlust.models import Content, Creator, Tag, User
@@ -58,7 +59,7 @@ async def create_content(session: AsyncSession, creator: Creator, data: ContentC
     return content
 
 
-async def card(session: AsyncSession, content_id: uuid.UUID, viewer: Viewer) -> Row[Any]:
+async def card(session: AsyncSession, content_id: uuid.UUID, viewer: Viewer) -> Record:
     """The item's card, if this viewer may open it; 404 otherwise."""
     row = await ContentRepository(session).card_by_id(content_id, viewer)
     if row is None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -19,6 +17,7 @@ from dreamlust.engagement.repository import (
 )
 from dreamlust.errors import Conflict, NotFound
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import Repository
 from dreamlust.models import Creator, User
@@ -75,7 +74,7 @@ async def unfollow(session: AsyncSession, user: User, creator: Creator) -> int:
 
 async def liked_content(
     session: AsyncSession, viewer: Viewer, page: PageRequest, paginator: Paginator
-) -> KeysetPage[Row[Any]]:
+) -> KeysetPage[Record]:
     """Cards of what the viewer liked and may still open, most recently liked first."""
     assert viewer.user_id is not None
     stmt = LikeRepository(session).liked_cards(viewer)
@@ -98,7 +97,7 @@ async def followed_creators(
 
 async def feed(
     session: AsyncSession, viewer: Viewer, page: PageRequest, paginator: Paginator
-) -> KeysetPage[Row[Any]]:
+) -> KeysetPage[Record]:
     """Cards of the latest content the viewer may discover from the creators they follow."""
     assert viewer.user_id is not None
     query = FollowRepository(session).feed(viewer, page, paginator)

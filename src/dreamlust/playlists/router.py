@@ -6,12 +6,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Path, Response, status
-from sqlalchemy import Row
 
 from dreamlust.auth.dependencies import CurrentUser
 from dreamlust.content import cards
 from dreamlust.content.dependencies import ViewerDep
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.pagination import KeysetPage
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine
@@ -123,7 +123,7 @@ async def add_item(
     )
 
 
-def _item(row: Row[Any], card: dict[str, Any]) -> dict[str, Any]:
+def _item(row: Record, card: dict[str, Any]) -> dict[str, Any]:
     """An `ItemRead`."""
     return {"position": row.position, "content": card}
 

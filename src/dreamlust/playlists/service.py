@@ -9,15 +9,15 @@ content was deleted or hidden later keep their place and their count; reads skip
 from __future__ import annotations
 
 import uuid
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content import service as content_service
 from dreamlust.content.repository import ContentRepository
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import Conflict, InvalidInput, NotFound
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, soft_delete
 from dreamlust.models import Playlist, User
@@ -38,7 +38,7 @@ class PlaylistWithOwner(NamedTuple):
 
 
 class Item(NamedTuple):
-    card: Row[Any]  # the content's card
+    card: Record  # the content's card
     position: int
 
 
@@ -99,7 +99,7 @@ async def items(
     viewer: Viewer,
     page: PageRequest,
     paginator: Paginator,
-) -> KeysetPage[Row[Any]]:
+) -> KeysetPage[Record]:
     """Cards of the items the viewer may open, each with its `position`, in position
     order; the others are left out."""
     stmt = PlaylistItemRepository(session).visible_cards(playlist.id, viewer)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Row, Select, Subquery, bindparam
+from sqlalchemy import Select, Subquery, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.cards import select_cards
 from dreamlust.content.repository import CardQuery, ContentRepository
 from dreamlust.content.visibility import AT_EXECUTION, Viewer, listed
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.models import Content
 from dreamlust.models.enums import ContentType
@@ -57,7 +58,7 @@ class SearchRepository:
         paginator: Paginator,
         *,
         content_type: ContentType | None = None,
-    ) -> KeysetPage[Row[Any]]:
+    ) -> KeysetPage[Record]:
         return await ContentRepository(self.session).card_page(
             self.statement(query, viewer, request, paginator, content_type),
             ranking(query, _hits(self.dialect)),

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import InvalidInput
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.models.enums import ContentType
 from dreamlust.search.query import SearchQuery
@@ -23,7 +21,7 @@ async def search(
     paginator: Paginator,
     *,
     content_type: ContentType | None = None,
-) -> KeysetPage[Row[Any]]:
+) -> KeysetPage[Record]:
     """Cards of what this viewer may discover that matches `text`, best match first."""
     query = SearchQuery.parse(text)
     if not query.terms:

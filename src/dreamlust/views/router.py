@@ -6,13 +6,13 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Body, Request, Response, status
-from sqlalchemy import Row
 
 from dreamlust.auth.dependencies import OPTIONAL_BEARER, CurrentUser
 from dreamlust.content import cards
 from dreamlust.content.dependencies import ViewerDep
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.schemas import Page
 from dreamlust.request_session import api_router
 from dreamlust.views import service
@@ -55,7 +55,7 @@ async def my_history(
     return await cards.entries_response(session, result, viewer, _history_entry)
 
 
-def _history_entry(row: Row[Any], card: dict[str, Any]) -> dict[str, Any]:
+def _history_entry(row: Record, card: dict[str, Any]) -> dict[str, Any]:
     """A `HistoryEntry`."""
     return {"content": card, "watched_at": row.watched_at}
 

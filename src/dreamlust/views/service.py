@@ -23,16 +23,15 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from redis.exceptions import RedisError
-from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
 from dreamlust.content.repository import ContentRepository
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import NotFound, ServiceUnavailable
+from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.models import User
@@ -154,7 +153,7 @@ async def _store(session: AsyncSession, views: Sequence[BufferedView]) -> int:
 
 async def history(
     session: AsyncSession, viewer: Viewer, page: PageRequest, paginator: Paginator
-) -> KeysetPage[Row[Any]]:
+) -> KeysetPage[Record]:
     """Cards of what the viewer watched and may still open, one per item, each with when
     it was last watched (`watched_at`), latest watched first."""
     assert viewer.user_id is not None

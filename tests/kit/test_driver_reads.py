@@ -1,0 +1,114 @@
+"""Card reads sent straight to the driver: the rows SQLAlchemy would give, seen by the
+engine's listeners, through SQLAlchemy inside a transaction, and a driver's error raised
+as SQLAlchemy raises it."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import Row, Select, bindparam, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dreamlust.content.cards import select_cards
+from dreamlust.db import Database
+from dreamlust.kit.driver_reads import DriverRecord, read_rows
+from dreamlust.models import Content
+from dreamlust.models.enums import ContentStatus
+from tests.conftest import StatementCounter
+from tests.fixtures.factories import make_category, make_content, make_creator, make_tag
+
+_ID = bindparam("card_id")
+
+
+def _card_of(session: AsyncSession) -> Select[Any]:
+    dialect = session.bind.dialect.name
+    return select_cards(dialect).where(Content.id == _ID, Content.status == ContentStatus.PUBLISHED)
+
+
+async def _item(session: AsyncSession) -> uuid.UUID:
+    creator = await make_creator(session)
+    category, tag = await make_category(session), await make_tag(session)
+    item = await make_content(session, creator, categories=[category], tags=[tag])
+    return item.id
+
+
+async def test_a_read_gives_the_rows_sqlalchemy_gives_and_listeners_see_it(
+    database: Database, count_statements: StatementCounter
+) -> None:
+    async with database.transaction() as session:
+        item_id = await _item(session)
+    async with database.session(write=False) as session:
+        statement = _card_of(session)
+        expected = (
+            await (await session.connection()).execute(statement, {"card_id": item_id})
+        ).one()
+        count_statements.statements.clear()
+
+        [row] = await read_rows(session, statement, {"card_id": item_id})
+
+    on_driver = not database.is_sqlite
+    assert isinstance(row, DriverRecord if on_driver else Row)
+    assert row._fields == expected._fields
+    assert tuple(row) == tuple(expected)
+    assert (row.id, row.title, row.categories, row.tags) == (
+        item_id,
+        expected.title,
+        expected.categories,
+        expected.tags,
+    )
+    assert row.categories  # the JSON arrays arrive decoded
+    assert row.tags
+    with pytest.raises(AttributeError):
+        _ = row.no_such_column
+    assert count_statements.count == 1
+    assert "FROM content" in count_statements.statements[0]
+
+
+async def test_in_a_transaction_the_read_goes_through_sqlalchemy_and_sees_its_writes(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        item_id = await _item(session)  # not committed yet
+
+        [row] = await read_rows(session, _card_of(session), {"card_id": item_id})
+
+        assert isinstance(row, Row)
+        assert row.id == item_id
+        await session.rollback()
+
+
+async def test_a_statement_completed_at_execution_goes_through_sqlalchemy(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        ids = [await _item(session), await _item(session)]
+    async with database.session(write=False) as session:
+        dialect = session.bind.dialect.name
+        expanding = select_cards(dialect).where(Content.id.in_(bindparam("ids", expanding=True)))
+
+        rows = await read_rows(session, expanding, {"ids": ids})
+
+    assert sorted(row.id for row in rows) == sorted(ids)
+    assert all(isinstance(row, Row) for row in rows)
+
+
+@pytest.mark.postgresql_only
+async def test_a_lost_connection_is_raised_as_sqlalchemy_raises_it(database: Database) -> None:
+    async with database.transaction() as session:
+        item_id = await _item(session)
+    async with database.session(write=False) as session:
+        connection = await session.connection()
+        backend = (await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with database.session(write=False) as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+        with pytest.raises(DBAPIError) as raised:
+            await read_rows(session, _card_of(session), {"card_id": item_id})
+
+    assert raised.value.connection_invalidated  # the pool lets the connection go
+    async with database.session(write=False) as session:
+        [row] = await read_rows(session, _card_of(session), {"card_id": item_id})
+    assert row.id == item_id
