@@ -13,7 +13,7 @@ from dreamlust.admin_site import mount_admin_site
 from dreamlust.auth import router as auth_router
 from dreamlust.billing import router as billing_router
 from dreamlust.comments import router as comments_router
-from dreamlust.config import API_PREFIX, Settings, get_settings
+from dreamlust.config import Settings, get_settings
 from dreamlust.content import router as content_router
 from dreamlust.creators import router as creators_router
 from dreamlust.engagement import router as engagement_router
@@ -40,11 +40,11 @@ from dreamlust.users import router as users_router
 from dreamlust.views import router as views_router
 from dreamlust.write_limits import limit_writes
 
-# The routers of the domains, all under `/api/v1`. A request is matched against the
-# routes in order, so the most requested come first (reads of content, then recording a
-# view and liking, the most frequent writes); they are included straight into
-# the application (not through an `/api/v1` router of their own), so each request walks
-# one level of routers fewer.
+# The routers of the domains, their paths under `/api/v1`. A request is matched against
+# the routes in order, so the most requested come first (reads of content, then recording
+# a view and liking, the most frequent writes). Their routes are the application's own,
+# not included routers: FastAPI matches a request against an included router's routes
+# through a level of routing of its own, which costs every request about 45 µs of CPU.
 DOMAIN_ROUTERS = (
     content_router.router,
     search_router.router,
@@ -94,17 +94,14 @@ def create_app(
         # No OpenTelemetry here: FastAPI would otherwise look for a tracer provider on
         # every request.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        routes=[route for router in DOMAIN_ROUTERS for route in router.routes],
     )
     install_error_handlers(app)
     install_openapi_document(app)
     app.add_middleware(
         BodyLimit,
         limit=settings.max_request_body_bytes,
-        exempt=[
-            API_PREFIX + route.path
-            for route in upload_router.router.routes
-            if isinstance(route, APIRoute)
-        ],
+        exempt=[route.path for route in upload_router.router.routes if isinstance(route, APIRoute)],
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -128,8 +125,6 @@ def create_app(
     app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     app.include_router(health.router)
     app.include_router(metrics_router.router)
-    for router in DOMAIN_ROUTERS:
-        app.include_router(router, prefix=API_PREFIX)
     limit_writes(DOMAIN_ROUTERS)
     if settings.admin_site_enabled:
         mount_admin_site(app, settings)

@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTasks
 
+from dreamlust.config import API_PREFIX
 from dreamlust.kit.after_commit import Job, run_jobs, take_jobs, take_response_jobs
 from dreamlust.runtime import runtime_of
 
@@ -85,9 +86,10 @@ class ReadSessionRoute(APIRoute):
         return in_session
 
 
-def api_router(**options: Any) -> APIRouter:
-    """An `APIRouter` whose routes run in the request's database session."""
-    return APIRouter(route_class=SessionRoute, **options)
+def api_router(*, prefix: str = "", **options: Any) -> APIRouter:
+    """An `APIRouter` of the API (its paths under `/api/v1`) whose routes run in the
+    request's database session."""
+    return APIRouter(route_class=SessionRoute, prefix=API_PREFIX + prefix, **options)
 
 
 def _run_after_response(response: Response, jobs: list[Job]) -> None:

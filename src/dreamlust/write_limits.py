@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dreamlust.access_tokens import AccessTokens
+from dreamlust.config import API_PREFIX
 from dreamlust.errors import Unauthorized
 from dreamlust.kit.client_address import client_address
 from dreamlust.kit.rate_limit import Limit, QuotaReport, reporting_quotas
@@ -32,15 +33,15 @@ from dreamlust.runtime import runtime_of
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-# Writes the general limit leaves alone (method, path relative to the API prefix), and why.
+# Writes the general limit leaves alone (method, path), and why.
 UNLIMITED_WRITES = frozenset(
     {
         # Signed by the payment provider, which retries what is refused: a 429 would only
         # delay settlements. The signature check keeps everyone else out.
-        ("POST", "/webhooks/payments"),
+        ("POST", f"{API_PREFIX}/webhooks/payments"),
         # The chunks of a tus upload: the upload was counted when it was created
         # (`rate_limit_upload`), and a client may send many small chunks a second.
-        ("PATCH", "/uploads/{asset_id}"),
+        ("PATCH", f"{API_PREFIX}/uploads/{{asset_id}}"),
     }
 )
 

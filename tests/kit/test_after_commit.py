@@ -7,6 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from dreamlust.config import API_PREFIX
 from dreamlust.dependencies import DbSession
 from dreamlust.errors import Conflict, install_error_handlers
 from dreamlust.kit.after_commit import after_commit
@@ -44,7 +45,7 @@ async def effects(runtime: Runtime) -> AsyncIterator[tuple[httpx.AsyncClient, li
 
 async def test_jobs_run_after_a_commit(effects: tuple[httpx.AsyncClient, list[str]]) -> None:
     client, sent = effects
-    assert (await client.post("/tags/first")).status_code == 200
+    assert (await client.post(f"{API_PREFIX}/tags/first")).status_code == 200
     assert sent == ["first"]
 
 
@@ -52,7 +53,7 @@ async def test_jobs_of_a_failed_request_never_run(
     effects: tuple[httpx.AsyncClient, list[str]],
 ) -> None:
     client, sent = effects
-    assert (await client.post("/tags/refused")).status_code == 409
+    assert (await client.post(f"{API_PREFIX}/tags/refused")).status_code == 409
     assert sent == []
 
 
@@ -60,9 +61,10 @@ async def test_jobs_do_not_run_when_the_commit_itself_fails(
     effects: tuple[httpx.AsyncClient, list[str]],
 ) -> None:
     client, sent = effects
-    await client.post("/tags/twice")
+    await client.post(f"{API_PREFIX}/tags/twice")
     sent.clear()
-    duplicate = await client.post("/tags/twice")  # the unique name fails at flush or commit
+    # The unique name fails at flush or commit.
+    duplicate = await client.post(f"{API_PREFIX}/tags/twice")
     assert duplicate.status_code == 409
     assert sent == []
 
@@ -91,7 +93,7 @@ async def test_jobs_the_response_waits_for_run_before_it_is_sent(runtime: Runtim
 
     app.include_router(router)
     async with listening(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
-        assert (await client.post("/tags/urgent")).status_code == 200
+        assert (await client.post(f"{API_PREFIX}/tags/urgent")).status_code == 200
         assert sent == ["before the response"]
         release.set()
         for _ in range(100):

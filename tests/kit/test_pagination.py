@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Float, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dreamlust.config import Settings
+from dreamlust.config import API_PREFIX, Settings
 from dreamlust.content.repository import LATEST, TRENDING, ContentRepository
 from dreamlust.content.trending import Window
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
@@ -172,19 +172,23 @@ async def list_client(settings: Settings, runtime: Runtime) -> AsyncIterator[htt
 
 async def test_cursors_over_http(session: AsyncSession, list_client: httpx.AsyncClient) -> None:
     await _fill(session, 5)
-    first = (await list_client.get("/items", params={"limit": 2})).json()
+    first = (await list_client.get(f"{API_PREFIX}/items", params={"limit": 2})).json()
     second = (
-        await list_client.get("/items", params={"limit": 2, "cursor": first["next_cursor"]})
+        await list_client.get(
+            f"{API_PREFIX}/items", params={"limit": 2, "cursor": first["next_cursor"]}
+        )
     ).json()
     assert len(first["items"]) == len(second["items"]) == 2
     assert not set(first["items"]) & set(second["items"])
 
-    response = await list_client.get("/items", params={"cursor": _tamper(first["next_cursor"])})
+    response = await list_client.get(
+        f"{API_PREFIX}/items", params={"cursor": _tamper(first["next_cursor"])}
+    )
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 400
 
     for params in ({"limit": 0}, {"limit": 101}, {"limit": "many"}):
-        response = await list_client.get("/items", params=params)
+        response = await list_client.get(f"{API_PREFIX}/items", params=params)
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"] == ["query", "limit"]

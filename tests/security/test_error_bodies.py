@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from dreamlust.app import create_app
-from dreamlust.config import Settings
+from dreamlust.config import API_PREFIX, Settings
 from dreamlust.dependencies import DbSession
 from dreamlust.request_session import api_router
 from dreamlust.runtime import Runtime
@@ -95,11 +95,11 @@ async def test_an_unexpected_error_is_a_bare_500_and_logged_whole(
 async def test_a_failing_statement_is_a_500_without_its_sql(
     failing_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _assert_reveals_nothing(await failing_client.get("/bad-sql"), 500)
+    _assert_reveals_nothing(await failing_client.get(f"{API_PREFIX}/bad-sql"), 500)
     assert any(isinstance(error, DBAPIError) for error in _logged_errors(caplog))
 
 
 async def test_a_constraint_violation_is_a_409_without_the_constraint(
     failing_client: httpx.AsyncClient,
 ) -> None:
-    _assert_reveals_nothing(await failing_client.post("/duplicate"), 409)
+    _assert_reveals_nothing(await failing_client.post(f"{API_PREFIX}/duplicate"), 409)

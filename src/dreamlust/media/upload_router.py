@@ -53,7 +53,7 @@ class TusRoute(ReadSessionRoute):
         return with_version
 
 
-router = APIRouter(route_class=TusRoute, tags=["uploads"])
+router = APIRouter(route_class=TusRoute, prefix=API_PREFIX, tags=["uploads"])
 assets_router = api_router(tags=["uploads"])
 
 
