@@ -51,8 +51,10 @@ def _forwarded_for(request: Request) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=4096)
 def _parse_address(text: str) -> IPAddress | None:
-    """An address, accepting the `1.2.3.4:port` and `[2001:db8::1]:port` forms; else None."""
+    """An address, accepting the `1.2.3.4:port` and `[2001:db8::1]:port` forms; else None.
+    (Remembered: every write and every view asks it for the same few peers again.)"""
     host = text.strip()
     if host.startswith("["):
         host, bracket, _port = host[1:].partition("]")
