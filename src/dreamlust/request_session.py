@@ -8,7 +8,8 @@ commit of an empty transaction cost such a request about a quarter of its CPU. S
 effects queued with `after_commit` run after the response (those marked
 `before_response` just before it), and only when the commit succeeded. A read-only
 request gets a session that only reads (in autocommit on PostgreSQL) and is closed once
-its response is built.
+its response is built. A session that sent no statement holds no connection and is not
+closed at all (see `_request_session`).
 
 The route opens the session, not a dependency with `yield`: FastAPI runs every such
 dependency through exit stacks and a shielded task per request, which costs more CPU
@@ -18,7 +19,8 @@ only hands out the session of the request.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -27,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTasks
 
 from dreamlust.config import API_PREFIX
+from dreamlust.db import Database
 from dreamlust.kit.after_commit import Job, run_jobs, take_jobs, take_response_jobs
 from dreamlust.runtime import runtime_of
 
@@ -57,10 +60,10 @@ class SessionRoute(APIRoute):
         async def in_session(request: Request) -> Response:
             database = runtime_of(request).database
             if request.method in _READ_ONLY_METHODS:
-                async with database.session(write=False) as session:
+                async with _request_session(database, write=False) as session:
                     request.scope[_SCOPE_KEY] = session
                     return await handler(request)
-            async with database.session() as session:
+            async with _request_session(database, write=True) as session:
                 request.scope[_SCOPE_KEY] = session
                 response = await handler(request)
                 if session.in_transaction():  # one that sent no SQL has nothing to commit
@@ -72,6 +75,19 @@ class SessionRoute(APIRoute):
             return response
 
         return in_session
+
+
+@asynccontextmanager
+async def _request_session(database: Database, *, write: bool) -> AsyncIterator[AsyncSession]:
+    """The request's session, closed (its transaction rolled back) only when it is in a
+    transaction: otherwise it holds no connection, and closing it would only cost about
+    25 µs of CPU, a tenth of a cached read or a buffered view."""
+    session = database.session(write=write)
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await session.close()
 
 
 class ReadSessionRoute(APIRoute):
