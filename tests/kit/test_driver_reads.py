@@ -47,7 +47,7 @@ async def test_a_read_gives_the_rows_sqlalchemy_gives_and_listeners_see_it(
         ).one()
         count_statements.statements.clear()
 
-        [row] = await read_rows(session, statement, {"card_id": item_id})
+        [row] = await read_rows(session, statement, {"card_id": item_id}, built_once=True)
 
     on_driver = not database.is_sqlite
     assert isinstance(row, DriverRecord if on_driver else Row)
@@ -73,7 +73,7 @@ async def test_in_a_transaction_the_read_goes_through_sqlalchemy_and_sees_its_wr
     async with database.transaction() as session:
         item_id = await _item(session)  # not committed yet
 
-        [row] = await read_rows(session, _card_of(session), {"card_id": item_id})
+        [row] = await read_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
 
         assert isinstance(row, Row)
         assert row.id == item_id
@@ -89,10 +89,24 @@ async def test_a_statement_completed_at_execution_goes_through_sqlalchemy(
         dialect = session.bind.dialect.name
         expanding = select_cards(dialect).where(Content.id.in_(bindparam("ids", expanding=True)))
 
-        rows = await read_rows(session, expanding, {"ids": ids})
+        rows = await read_rows(session, expanding, {"ids": ids}, built_once=True)
 
     assert sorted(row.id for row in rows) == sorted(ids)
     assert all(isinstance(row, Row) for row in rows)
+
+
+async def test_a_statement_built_for_the_request_goes_through_sqlalchemy(
+    database: Database,
+) -> None:
+    async with database.transaction() as session:
+        item_id = await _item(session)
+    async with database.session(write=False) as session:
+        statement = _card_of(session).limit(1)  # a new statement, as a per-request list's
+
+        [row] = await read_rows(session, statement, {"card_id": item_id}, built_once=False)
+
+    assert isinstance(row, Row)
+    assert row.id == item_id
 
 
 @pytest.mark.postgresql_only
@@ -106,9 +120,9 @@ async def test_a_lost_connection_is_raised_as_sqlalchemy_raises_it(database: Dat
             await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
 
         with pytest.raises(DBAPIError) as raised:
-            await read_rows(session, _card_of(session), {"card_id": item_id})
+            await read_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
 
     assert raised.value.connection_invalidated  # the pool lets the connection go
     async with database.session(write=False) as session:
-        [row] = await read_rows(session, _card_of(session), {"card_id": item_id})
+        [row] = await read_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
     assert row.id == item_id

@@ -108,10 +108,13 @@ class ContentFilter:
 
 @dataclass(frozen=True)
 class CardQuery:
-    """A card statement and the values of its bind parameters."""
+    """A card statement and the values of its bind parameters. `built_once`: the statement
+    is one of those built once per shape and run with each request's parameters (see
+    `kit.driver_reads`), not one built for this request."""
 
     statement: Select[Any]
     params: dict[str, Any] = field(default_factory=dict)
+    built_once: bool = False
 
 
 class ContentRepository(Repository[Content]):
@@ -152,12 +155,14 @@ class ContentRepository(Repository[Content]):
         owner = viewer.user_id is not None and not viewer.is_staff
         stmt = _card_by_id(self.dialect, viewer.is_staff, owner, *_shape(viewer))
         params = {_CONTENT_ID.key: content_id, VIEWER_ID.key: viewer.user_id}
-        rows = await self._card_rows(CardQuery(stmt, params))
+        rows = await self._card_rows(CardQuery(stmt, params, built_once=True))
         return rows[0] if rows else None
 
     async def _card_rows(self, query: CardQuery) -> Sequence[Record]:
         """Card statements state every condition themselves (soft delete included)."""
-        return await read_rows(self.session, query.statement, query.params)
+        return await read_rows(
+            self.session, query.statement, query.params, built_once=query.built_once
+        )
 
     async def listing(
         self,
@@ -191,7 +196,8 @@ class ContentRepository(Repository[Content]):
         statement = _listing(
             self.dialect, visibility, filters.shape, ordering.scope, bool(request.cursor)
         )
-        return CardQuery(statement, filters.params | paginator.bound_params(ordering, request))
+        params = filters.params | paginator.bound_params(ordering, request)
+        return CardQuery(statement, params, built_once=True)
 
     def viewable_cards(self, viewer: Viewer) -> Select[Any]:
         """Cards of what this viewer may open (listed, their own, anything for staff): the
@@ -219,7 +225,8 @@ class ContentRepository(Repository[Content]):
         its creator is gone."""
         await self.session.flush()
         stmt = _written_card(self.dialect)
-        rows = await self._card_rows(CardQuery(stmt, {_CONTENT_ID.key: content_id}))
+        query = CardQuery(stmt, {_CONTENT_ID.key: content_id}, built_once=True)
+        rows = await self._card_rows(query)
         return rows[0] if rows else None
 
     async def release_due(

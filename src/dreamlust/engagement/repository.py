@@ -163,7 +163,7 @@ class FollowRepository:
         dialect = self.session.get_bind().dialect.name
         statement = _feed(dialect, viewer.nsfw_policy, viewer.is_adult, bool(request.cursor))
         params = {_FOLLOWER.key: viewer.user_id} | paginator.bound_params(LATEST, request)
-        return CardQuery(statement, params)
+        return CardQuery(statement, params, built_once=True)
 
 
 # The feed's statement is built once per dialect, kind of viewer and page (first or

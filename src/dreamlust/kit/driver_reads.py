@@ -17,8 +17,9 @@ What SQLAlchemy gives every statement still holds for these:
   lost connection invalidates the pool and answers 503). A read may be run twice.
 
 In a transaction (the card a write answers with) the statement goes through SQLAlchemy,
-which sends BEGIN first; so does every statement on SQLite, and one SQLAlchemy must
-complete at execution (an expanding IN).
+which sends BEGIN first; so does every statement on SQLite, one SQLAlchemy must complete
+at execution (an expanding IN), and one built for the request (the lists a user keeps:
+likes, history, playlists), whose compiled form only SQLAlchemy's cache can find again.
 """
 
 from __future__ import annotations
@@ -96,14 +97,18 @@ def _compiled(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
 
 
 async def read_rows(
-    session: AsyncSession, statement: Select[Any], params: dict[str, Any]
+    session: AsyncSession, statement: Select[Any], params: dict[str, Any], *, built_once: bool
 ) -> Sequence[Record]:
-    """The rows of `statement`, a statement built once that states every condition
-    itself (soft delete included): the ORM's execution path, which adds the soft-delete
-    criteria to a copy of each statement and computes that copy's cache key anew, is
-    left out."""
+    """The rows of `statement`, a statement that states every condition itself (soft
+    delete included): the ORM's execution path, which adds the soft-delete criteria to a
+    copy of each statement and computes that copy's cache key anew, is left out.
+
+    Only a statement `built_once` (one of a bounded set, run with each request's
+    parameters) goes to the driver, its compiled SQL kept for the next time. One built
+    for the request goes through SQLAlchemy, whose cache finds its compiled form by its
+    structure: compiled here, it would be compiled anew each time, and kept."""
     connection = await session.connection()
-    driver = _autocommit_driver(connection)
+    driver = _autocommit_driver(connection) if built_once else None
     compiled = _compiled(statement, connection.dialect) if driver is not None else None
     if compiled is None:
         return await _through_sqlalchemy(connection, statement, params)

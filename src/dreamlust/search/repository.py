@@ -48,7 +48,7 @@ class SearchRepository:
         )
         if content_type is not None:
             params[_TYPE.key] = content_type
-        return CardQuery(stmt, params)
+        return CardQuery(stmt, params, built_once=True)
 
     async def search(
         self,
