@@ -15,7 +15,6 @@ server to lose."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from sqlalchemy import event
@@ -47,21 +46,8 @@ async def test_a_restart_of_postgresql_under_load_loses_nothing_and_heals_by_its
 
         async with load.running():
             await load.until(BEFORE_THE_FAULT, lambda answer: answer.ok)
-            load.phase = Phase.STOPPING
-            await asyncio.to_thread(postgres_cluster.stop)
-            load.phase = Phase.DOWN
-
-            down = await app.readiness()
-            assert down.status_code == 503, down.text
-            assert down.json()["checks"]["database"] == "unavailable"
-            await load.until(DURING_THE_FAULT, lambda answer: answer.during(Phase.DOWN))
-            await load.until_each_kind(Phase.DOWN)
-
-            load.phase = Phase.STARTING
-            await asyncio.to_thread(postgres_cluster.start)
-            load.phase = Phase.BACK
-            await app.wait_until_ready()
-            await load.until_each_kind(Phase.BACK)
+            async with load.outage(app, postgres_cluster, "database", answers=DURING_THE_FAULT):
+                pass  # the load alone runs into the restart
 
         # The same application, pool and runtime as before the restart.
         after = await load.every_kind_once()

@@ -134,25 +134,11 @@ async def test_a_redis_outage_under_load_degrades_as_documented_and_loses_no_cou
         async with _flushing(worker), load.running():
             await load.until(BEFORE_THE_FAULT, lambda answer: answer.ok)
             await load.until(VIEWS_BEFORE_THE_FAULT, Answer.counted)
-            load.phase = Phase.STOPPING
-            await asyncio.to_thread(redis_server.stop)
-            load.phase = Phase.DOWN
-
-            down = await app.readiness()
-            assert down.status_code == 503, down.text
-            assert down.json()["checks"]["redis"] == "unavailable"
-            opened_during = await streams.enter_async_context(
-                event_stream(app.client, stream, second)
-            )
-            await _announce(app, world, "Made while Redis was down")
-            await load.until(DURING_THE_FAULT, lambda answer: answer.during(Phase.DOWN))
-            await load.until_each_kind(Phase.DOWN)
-
-            load.phase = Phase.STARTING
-            await asyncio.to_thread(redis_server.start)
-            load.phase = Phase.BACK
-            await app.wait_until_ready()
-            await load.until_each_kind(Phase.BACK)
+            async with load.outage(app, redis_server, "redis", answers=DURING_THE_FAULT):
+                opened_during = await streams.enter_async_context(
+                    event_stream(app.client, stream, second)
+                )
+                await _announce(app, world, "Made while Redis was down")
 
         after = await load.every_kind_once()
         assert [a.status for a in after if not a.ok] == [], [a.body for a in after]
