@@ -22,13 +22,17 @@ S = TypeVar("S", bound=SoftDeleteMixin)
 
 
 async def run_as_written(
-    session: AsyncSession, statement: Executable, params: dict[str, Any]
+    session: AsyncSession,
+    statement: Executable,
+    params: dict[str, Any] | Sequence[dict[str, Any]],
 ) -> Result[Any]:
     """Run a statement on the session's connection as plain SQL, outside the ORM's
     execution path: for statements built once that state every condition themselves,
     soft delete included. The ORM adds the soft-delete criteria (`kit.soft_delete`) to a
     copy of each statement it runs, whose cache key it then computes again: for a
-    statement run on every view or like, that cost more than running it."""
+    statement run on every view or like, that cost more than running it. `params` may
+    be a list of parameter sets, for an insert of many rows: SQLAlchemy compiles the
+    statement once and writes the rows into batches itself."""
     connection = await session.connection()
     return await connection.execute(statement, params)
 
