@@ -100,7 +100,7 @@ class ReadSessionRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def in_session(request: Request) -> Response:
-            async with runtime_of(request).database.session(write=False) as session:
+            async with _request_session(runtime_of(request).database, write=False) as session:
                 request.scope[_SCOPE_KEY] = session
                 return await handler(request)
 
