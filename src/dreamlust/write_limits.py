@@ -13,11 +13,16 @@ Every response of a limited route carries `RateLimit-Limit`, `RateLimit-Remainin
 `RateLimit-Reset` (seconds) for the tightest limit the request was counted against; a
 refusal is a 429 with `Retry-After`. Without the Redis the counts live in, writes are
 refused with a 503, like every rate-limited action.
+
+A write's limits are counted in one round trip to Redis, before its route runs; a route
+of `WRITES_COUNTED_BY_ROUTE` counts them itself (`write_hits`), in a Redis call it makes
+anyway, so that the hit costs no round trip of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
@@ -26,9 +31,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dreamlust.access_tokens import AccessTokens
 from dreamlust.config import API_PREFIX
-from dreamlust.errors import Unauthorized
+from dreamlust.errors import ServiceUnavailable, Unauthorized
 from dreamlust.kit.client_address import client_address
-from dreamlust.kit.rate_limit import Limit, QuotaReport, reporting_quotas
+from dreamlust.kit.rate_limit import GeneralHits, Limit, QuotaReport, reporting_quotas
 from dreamlust.runtime import runtime_of
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -45,36 +50,60 @@ UNLIMITED_WRITES = frozenset(
     }
 )
 
+# Writes whose routes count the general limit themselves (`write_hits`), and why.
+WRITES_COUNTED_BY_ROUTE = frozenset(
+    {
+        # Recording a view, the most frequent write, calls a Redis script of its own when
+        # views are buffered there (`views/buffer.py`): the script counts the hits as well.
+        ("POST", f"{API_PREFIX}/content/{{content_id}}/views"),
+    }
+)
+
 _RATE_LIMIT_HEADER = b"ratelimit-limit"
+_HITS_KEY = "dreamlust.write_hits"
 
 
 def limit_writes(routers: Iterable[APIRouter]) -> None:
     """Put the general write limit in front of every write route of `routers` but the
     `UNLIMITED_WRITES`. Routers are shared by every application made from them: a route
     already limited is left as it is."""
-    unmatched = set(UNLIMITED_WRITES)
+    unmatched = UNLIMITED_WRITES | WRITES_COUNTED_BY_ROUTE
     for router in routers:
         for route in router.routes:
             if not isinstance(route, APIRoute):
                 continue
             route_methods = route.methods or set()
-            exempt = {(m, route.path_format) for m in route_methods} & UNLIMITED_WRITES
-            unmatched -= exempt
+            writes = {(m, route.path_format) for m in route_methods}
+            exempt = writes & UNLIMITED_WRITES
+            unmatched -= writes
             methods = WRITE_METHODS.intersection(route_methods) - {m for m, _path in exempt}
             if methods and not isinstance(route.handle, WriteLimited):
+                by_route = bool(writes & WRITES_COUNTED_BY_ROUTE)
                 # Not `route.app`: FastAPI serves an included route through an app of each
                 # inclusion's own, always by way of the route's `handle`.
-                route.handle = WriteLimited(route.handle, methods)  # type: ignore[method-assign]
+                route.handle = WriteLimited(route.handle, methods, counted_by_route=by_route)  # type: ignore[method-assign]
     if unmatched:
-        raise RuntimeError(f"UNLIMITED_WRITES names routes that do not exist: {unmatched}")
+        raise RuntimeError(f"the write limits name routes that do not exist: {unmatched}")
+
+
+def write_hits(request: Request) -> GeneralHits | None:
+    """The general limits' hits of this write, for its route (one of
+    `WRITES_COUNTED_BY_ROUTE`) to count before it reads or writes what it acts on: by
+    `GeneralHits.count()` or in a Redis script of its own. None while limits are off."""
+    hits: GeneralHits | None = request.scope.pop(_HITS_KEY, None)
+    return hits
 
 
 class WriteLimited:
-    """A route's handler behind the general write limit, for the `methods` it limits."""
+    """A route's handler behind the general write limit, for the `methods` it limits;
+    `counted_by_route`: the route counts the hits itself (`write_hits`)."""
 
-    def __init__(self, handle: ASGIApp, methods: frozenset[str]) -> None:
+    def __init__(
+        self, handle: ASGIApp, methods: frozenset[str], *, counted_by_route: bool = False
+    ) -> None:
         self.handle = handle
         self.methods = methods
+        self.counted_by_route = counted_by_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
@@ -85,11 +114,32 @@ class WriteLimited:
             return
         with reporting_quotas() as report:
             address = client_address(request, runtime.settings.trusted_proxies)
-            await limiter.hit(Limit.WRITE_PER_ADDRESS, address)
+            counted = [(Limit.WRITE_PER_ADDRESS, address)]
             account = _account(request, runtime.access_tokens)
             if account is not None:
-                await limiter.hit(Limit.WRITE_PER_ACCOUNT, account)
-            await self.handle(scope, receive, _reporting_quota(send, report))
+                counted.append((Limit.WRITE_PER_ACCOUNT, account))
+            hits = limiter.general_hits(*counted)
+            assert hits is not None  # the limiter is enabled
+            send = _reporting_quota(send, report)
+            if not self.counted_by_route:
+                await hits.count()
+                await self.handle(scope, receive, send)
+                return
+            scope[_HITS_KEY] = hits
+            await self.handle(scope, receive, _counting_untaken(scope, hits, send))
+
+
+def _counting_untaken(scope: Scope, hits: GeneralHits, send: Send) -> Send:
+    """`send`, first counting the `hits` if the route never took them: it was answered
+    before it ran (a 422). The answer stands; the hits count all the same."""
+
+    async def send_counted(message: Message) -> None:
+        if message["type"] == "http.response.start" and scope.pop(_HITS_KEY, None) is not None:
+            with suppress(ServiceUnavailable):  # only the quota then goes unreported
+                await hits.count(refuse=False)
+        await send(message)
+
+    return send_counted
 
 
 def _account(request: Request, tokens: AccessTokens) -> str | None:

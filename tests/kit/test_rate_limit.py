@@ -21,7 +21,7 @@ from dreamlust.errors import (
     ServiceUnavailable,
     install_error_handlers,
 )
-from dreamlust.kit.rate_limit import Limit, Quota, RateLimiter, reporting_quotas
+from dreamlust.kit.rate_limit import GeneralHits, Limit, Quota, RateLimiter, reporting_quotas
 from dreamlust.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.redis import available_redis_url, connect_redis
@@ -153,6 +153,46 @@ async def test_a_general_limit_reports_what_is_left_of_its_window(store: Store) 
     assert (headers["RateLimit-Limit"], headers["RateLimit-Remaining"]) == ("3", "0")
     assert 1 <= int(headers["Retry-After"]) <= 60
     assert headers["RateLimit-Reset"] == headers["Retry-After"]
+
+
+async def test_a_writes_general_hits_count_together_and_the_first_over_refuses(
+    store: Store,
+) -> None:
+    limiter = store.limiter(
+        rate_limit_write_per_address="3/minute", rate_limit_write_per_account="2/minute"
+    )
+
+    def write() -> GeneralHits:
+        hits = limiter.general_hits(
+            (Limit.WRITE_PER_ADDRESS, "203.0.113.7"), (Limit.WRITE_PER_ACCOUNT, "alice")
+        )
+        assert hits is not None
+        return hits
+
+    left = []
+    for _ in range(2):
+        with reporting_quotas() as report:
+            await write().count()
+        assert report.tightest is not None
+        left.append((report.tightest.limit, report.tightest.remaining))
+    with pytest.raises(RateLimited) as refused:
+        await write().count()
+    with reporting_quotas() as report:
+        await write().count(refuse=False)
+
+    assert left == [(2, 1), (2, 0)]
+    assert refused.value.limit == "write_per_account"
+    assert report.tightest is not None
+    assert report.tightest.remaining == 0  # counted and reported, not refused
+    with pytest.raises(RateLimited) as by_address:
+        await limiter.hit(Limit.WRITE_PER_ADDRESS, "203.0.113.7")
+    assert by_address.value.limit == "write_per_address"  # all four writes counted there
+
+
+async def test_a_disabled_limiter_has_no_general_hits(store: Store) -> None:
+    limiter = store.limiter(rate_limits_enabled=False)
+
+    assert limiter.general_hits((Limit.WRITE_PER_ADDRESS, "203.0.113.7")) is None
 
 
 async def test_the_report_keeps_the_tightest_quota(store: Store) -> None:

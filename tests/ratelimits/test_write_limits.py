@@ -18,14 +18,17 @@ from dataclasses import replace
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.app import DOMAIN_ROUTERS, create_app
 from dreamlust.config import API_PREFIX, Settings
+from dreamlust.content.visibility import Viewer
 from dreamlust.errors import PROBLEM_MEDIA_TYPE
 from dreamlust.kit.rate_limit import RateLimiter
-from dreamlust.models import User
+from dreamlust.models import User, View
 from dreamlust.runtime import Runtime
+from dreamlust.views.service import buffer_of
 from dreamlust.write_limits import UNLIMITED_WRITES, WRITE_METHODS
 from tests.fixtures.accounts import bearer, headers_for, make_account
 from tests.fixtures.moderation import published
@@ -123,6 +126,50 @@ async def test_writes_are_limited_per_account(
     assert len(kept.json()["items"]) == 3
     assert bobs.status_code == 201
     assert quota(bobs) == (3, 2)
+
+
+async def test_views_spend_the_write_budget_and_a_refused_view_records_nothing(
+    settings: Settings, session: AsyncSession, redis_url: str | None
+) -> None:
+    """Recording a view counts its own hit (in the buffer's script once the item's listing
+    is kept in Redis): against the budget of every other write, before anything else, and
+    a view over the limit is neither buffered nor stored."""
+    item, _owner = await published(session)
+    views = f"{API_PREFIX}/content/{item.id}/views"
+    prefix = f"dreamlust-test:{uuid.uuid4().hex}"
+
+    async with limited_api(
+        settings,
+        redis_url,
+        rate_limit_write_per_address="3/minute",
+        cache_enabled=True,
+        view_buffer_prefix=f"{prefix}:views",
+        cache_prefix=f"{prefix}:cache",
+    ) as (client, runtime):
+
+        async def view(viewer: int, **body: object) -> httpx.Response:
+            headers = {**HERE, "User-Agent": f"viewer {viewer}"}
+            return await client.post(views, json=body or None, headers=headers)
+
+        allowed = [await view(1), await view(2), await view(3, duration=-1)]
+        refused = await view(4)
+        other_write = await client.post(PLAYLISTS, json={"name": "Later"}, headers=HERE)
+        buffer = buffer_of(runtime)
+        if buffer is None:
+            recorded = await session.scalar(
+                select(func.count()).select_from(View).where(View.content_id == item.id)
+            )
+        else:
+            recorded = await buffer.backlog()
+            listing = buffer.listing(item.id, Viewer())
+            assert listing is not None
+            assert await runtime.redis.exists(listing.key)  # the script counted views 2 to 4
+
+    assert [response.status_code for response in allowed] == [202, 202, 422]
+    assert [quota(response) for response in allowed] == [(3, 2), (3, 1), (3, 0)]
+    assert_refused(refused, limit=3)
+    assert_refused(other_write, limit=3)
+    assert recorded == 2
 
 
 async def test_writes_are_limited_per_address_across_accounts(

@@ -8,6 +8,11 @@ plus a new member; the limiter picks it up without further changes.
 While a request runs inside `reporting_quotas()` (every write route does, see
 `write_limits.py`), each limit it is counted against notes what it leaves the client; the
 tightest of those becomes the request's `RateLimit-*` response headers.
+
+The general limits on writes are counted together, in one round trip for all the limits a
+write counts against (`GeneralHits`); in Redis by the Lua of `COUNT_GENERAL_HITS`, with
+which a route's own script may begin, so that a write that calls Redis anyway (recording
+a view) counts its hits in the same call.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -63,6 +68,28 @@ class Limit(StrEnum):
 
 
 _GENERAL_LIMITS = frozenset({Limit.WRITE_PER_ACCOUNT, Limit.WRITE_PER_ADDRESS})
+
+# Counts the hits of the general limits in their windows. KEYS[1..n]: the windows' keys;
+# ARGV[1]: n, then the windows' lengths in seconds, then the limits' amounts. Leaves each
+# key's count in `counts` and whether any is over its amount in `refused`; the keys and
+# arguments of a script that goes on after it start at `KEYS[hits + 1]` and
+# `ARGV[2 * hits + 2]`. (It counts as `limits` counts a fixed window: the key expires a
+# window after its first hit.)
+COUNT_GENERAL_HITS = """
+local hits = tonumber(ARGV[1])
+local counts = {}
+local refused = false
+for i = 1, hits do
+  counts[i] = redis.call('INCR', KEYS[i])
+  if counts[i] == 1 then
+    redis.call('EXPIRE', KEYS[i], ARGV[1 + i])
+  end
+  if counts[i] > tonumber(ARGV[1 + hits + i]) then
+    refused = true
+  end
+end
+"""
+_COUNT_ONLY = COUNT_GENERAL_HITS + "return counts\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +151,12 @@ class RateLimiter:
 
     The general write limits (`Limit.is_general`) allow hundreds of hits a minute and are
     counted on every write, so they use fixed windows aligned to the clock: the window is
-    part of the key, one atomic increment (one Redis round trip) both counts the hit and
-    tells how many are left, and the seconds to the window's end are known without
-    asking. A burst across a window's edge may reach twice the rate, which is no concern
-    for a limit on overall volume. (The moving window would store hundreds of timestamps
-    per client and need a second round trip for the remaining count.)
+    part of the key, one atomic increment both counts the hit and tells how many are
+    left, and the seconds to the window's end are known without asking. A burst across a
+    window's edge may reach twice the rate, which is no concern for a limit on overall
+    volume. (The moving window would store hundreds of timestamps per client and need a
+    second round trip for the remaining count.) All the general limits of one write are
+    counted in one round trip (`GeneralHits`).
 
     Counts live in `redis` when it is given (the application's client: its connection pool
     serves both, and every process shares the counts), in process memory otherwise.
@@ -139,8 +167,10 @@ class RateLimiter:
     ) -> None:
         self.enabled = settings.rate_limits_enabled
         self._rates = {limit: _configured_rate(settings, limit) for limit in Limit}
+        self._key_prefix = key_prefix
         self._storage = _storage(redis, key_prefix)
         self._moving_window = MovingWindowRateLimiter(self._storage)
+        self._count_in_redis = redis.register_script(_COUNT_ONLY) if redis is not None else None
 
     async def hit(self, rule: str, *identifiers: str) -> None:
         """Count one hit of `rule` (a `Limit`) for `identifiers`, or refuse it when over the rate.
@@ -151,34 +181,32 @@ class RateLimiter:
         if not self.enabled:
             return
         limit = Limit(rule)
+        if limit.is_general:
+            await GeneralHits(self, (self._window_hit(limit, identifiers),)).count()
+            return
         rate = self._rates[limit]
-        key = (limit.value, *map(_digest, identifiers))
+        key = _key(limit, identifiers)
         report = _current_report.get()
-        quota: Quota | None
         try:
-            if limit.is_general:
-                allowed, quota = await self._count_in_fixed_window(rate, key)
-            else:
-                allowed, quota = await self._count_in_moving_window(
-                    rate, key, wanted=report is not None
-                )
+            allowed, quota = await self._count_in_moving_window(
+                rate, key, wanted=report is not None
+            )
         except RedisError as exc:
-            # Without its counts the limiter cannot protect the endpoint: refuse, clearly.
-            logger.error("rate limiter storage unavailable: %s", exc)
-            raise ServiceUnavailable(
-                "This action is briefly unavailable; try again shortly.", retry_after=5
-            ) from exc
+            raise _storage_unavailable(exc) from exc
         if quota is None:
             return
         if report is not None:
             report.note(quota)
-        if allowed:
-            return
-        raise RateLimited(
-            f"Too many requests; try again in {quota.reset} seconds.",
-            retry_after=quota.reset,
-            headers=quota.headers(),
-            limit=limit.value,
+        if not allowed:
+            raise _refusal(limit, quota)
+
+    def general_hits(self, *counted: tuple[Limit, str]) -> GeneralHits | None:
+        """One write's hits of the general limits, each a limit and whom it counts (an
+        address, an account), in the windows current now; None while limits are off."""
+        if not self.enabled:
+            return None
+        return GeneralHits(
+            self, tuple(self._window_hit(limit, (identifier,)) for limit, identifier in counted)
         )
 
     async def reset(self) -> None:
@@ -204,15 +232,93 @@ class RateLimiter:
         # A hit may have left the window since ours was refused: then try again at once.
         return False, Quota(rate.amount, 0, reset if window.remaining <= 0 else 1)
 
-    async def _count_in_fixed_window(
-        self, rate: RateLimitItem, key: tuple[str, ...]
-    ) -> tuple[bool, Quota]:
+    def _window_hit(self, limit: Limit, identifiers: tuple[str, ...]) -> _WindowHit:
+        rate = self._rates[limit]
         period = rate.get_expiry()
         now = time.time()
         window = int(now // period)
-        count = await self._storage.incr(rate.key_for(*key, str(window)), period)
+        key = rate.key_for(*_key(limit, identifiers), str(window))
         reset = max(math.ceil((window + 1) * period - now), 1)
-        return count <= rate.amount, Quota(rate.amount, max(rate.amount - count, 0), reset)
+        return _WindowHit(limit, rate.amount, key, f"{self._key_prefix}:{key}", period, reset)
+
+    async def _count_general(self, hits: GeneralHits) -> list[int]:
+        try:
+            if self._count_in_redis is not None:
+                counts: list[int] = await self._count_in_redis(keys=hits.keys, args=hits.arguments)
+                return counts
+            return [await self._storage.incr(hit.key, hit.period) for hit in hits.hits]
+        except RedisError as exc:
+            raise _storage_unavailable(exc) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class _WindowHit:
+    """A hit of a general limit in its current window."""
+
+    limit: Limit
+    amount: int
+    key: str  # in process memory
+    redis_key: str  # in Redis, under the limiter's prefix (as `limits` would keep it)
+    period: int
+    reset: int  # seconds to the window's end
+
+
+class GeneralHits:
+    """The hits of one write on the general limits, counted together: by `count()`, or in
+    Redis by a route's own script that begins with `COUNT_GENERAL_HITS`, given `keys` and
+    `arguments` before its own, whose counts `settle()` then reads."""
+
+    def __init__(self, limiter: RateLimiter, hits: tuple[_WindowHit, ...]) -> None:
+        self._limiter = limiter
+        self.hits = hits
+
+    @property
+    def keys(self) -> list[str]:
+        return [hit.redis_key for hit in self.hits]
+
+    @property
+    def arguments(self) -> list[int]:
+        return [len(self.hits), *(hit.period for hit in self.hits), *(h.amount for h in self.hits)]
+
+    async def count(self, *, refuse: bool = True) -> None:
+        """Count the hits, refusing the write when one is over its limit (unless not to
+        `refuse`: the write was answered already)."""
+        self.settle(await self._limiter._count_general(self), refuse=refuse)
+
+    def settle(self, counts: Sequence[int], *, refuse: bool = True) -> None:
+        """Note what the `counts` of the hits leave the client in the request's report,
+        and refuse the write when one is over its limit (unless not to `refuse`)."""
+        report = _current_report.get()
+        refused: tuple[Limit, Quota] | None = None
+        for hit, count in zip(self.hits, counts, strict=True):
+            quota = Quota(hit.amount, max(hit.amount - count, 0), hit.reset)
+            if report is not None:
+                report.note(quota)
+            if count > hit.amount and refused is None:
+                refused = hit.limit, quota
+        if refused is not None and refuse:
+            raise _refusal(*refused)
+
+
+def _key(limit: Limit, identifiers: tuple[str, ...]) -> tuple[str, ...]:
+    return (limit.value, *map(_digest, identifiers))
+
+
+def _refusal(limit: Limit, quota: Quota) -> RateLimited:
+    return RateLimited(
+        f"Too many requests; try again in {quota.reset} seconds.",
+        retry_after=quota.reset,
+        headers=quota.headers(),
+        limit=limit.value,
+    )
+
+
+def _storage_unavailable(exc: RedisError) -> ServiceUnavailable:
+    # Without its counts the limiter cannot protect the endpoint: refuse, clearly.
+    logger.error("rate limiter storage unavailable: %s", exc)
+    return ServiceUnavailable(
+        "This action is briefly unavailable; try again shortly.", retry_after=5
+    )
 
 
 def _configured_rate(settings: Settings, limit: Limit) -> RateLimitItem:

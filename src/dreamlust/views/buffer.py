@@ -1,8 +1,9 @@
 """Views buffered in Redis between the request that records them and the worker's flush.
 
-A request costs Redis one script call and the database nothing: the viewer's dedup key
-is set (`SET NX EX`, the dedup window) and, only when it was new, the view is appended
-to the *pending* list, both at once.
+A request costs Redis one script call and the database nothing: the write's hits of the
+general rate limits are counted (nothing more happens when one refuses it), the viewer's
+dedup key is set (`SET NX EX`, the dedup window) and, only when it was new, the view is
+appended to the *pending* list, all at once.
 
 Whether the viewer may open the item is answered in the same call when the read cache
 lives in Redis: the answer "listed for this kind of viewer" is kept for
@@ -38,6 +39,7 @@ from redis.asyncio import Redis
 from dreamlust.cache.tracking import CATALOG, content_scope
 from dreamlust.content.visibility import Viewer
 from dreamlust.kit.ids import new_id
+from dreamlust.kit.rate_limit import COUNT_GENERAL_HITS, GeneralHits
 from dreamlust.users.preferences import NsfwPolicy
 
 GenerationKeys = Callable[[Sequence[str]], list[str] | None]
@@ -47,33 +49,47 @@ GenerationKeys = Callable[[Sequence[str]], list[str] | None]
 # of a cache generation (`ReadCache.generation_keys`: at least 10 s).
 LISTING_SECONDS = 2.0
 
-# KEYS: the viewer's dedup key, pending; to check the item's listing as well: the kept
-# listing and the generations of the item's cache scopes.
-# ARGV: the window in seconds, the view; with a listing: the generations to keep it
-# under ('' to check it instead) and for how many milliseconds.
-# Returns 1 (counted), 0 (counted within the window already) or, when the listing is not
-# known, the current generations and nothing recorded.
-_RECORD = """
-if #KEYS > 2 then
-  if ARGV[3] ~= '' then
-    redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+# Begins by counting the write's general limits (`COUNT_GENERAL_HITS`: their keys and
+# arguments come first), and records nothing when one refuses the write. Then KEYS: the
+# viewer's dedup key, pending; to check the item's listing as well: the kept listing and
+# the generations of the item's cache scopes. ARGV: the window in seconds, the view; with
+# a listing: the generations to keep it under ('' to check it instead) and for how many
+# milliseconds.
+# Returns the outcome and then the limits' counts. The outcome is 1 (counted), 0 (counted
+# within the window already, or refused) or, when the listing is not known, the current
+# generations and nothing recorded.
+_RECORD = (
+    COUNT_GENERAL_HITS
+    + """
+local k = hits
+local a = 2 * hits + 1
+local function answer(outcome)
+  return {outcome, unpack(counts)}
+end
+if refused then
+  return answer(0)
+end
+if #KEYS > k + 2 then
+  if ARGV[a + 3] ~= '' then
+    redis.call('SET', KEYS[k + 3], ARGV[a + 3], 'PX', ARGV[a + 4])
   else
-    local generations = redis.call('MGET', unpack(KEYS, 4))
+    local generations = redis.call('MGET', unpack(KEYS, k + 4))
     for i = 1, #generations do
       if not generations[i] then generations[i] = '0' end
     end
     local current = table.concat(generations, ':')
-    if redis.call('GET', KEYS[3]) ~= current then
-      return current
+    if redis.call('GET', KEYS[k + 3]) ~= current then
+      return answer(current)
     end
   end
 end
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
-  redis.call('RPUSH', KEYS[2], ARGV[2])
-  return 1
+if redis.call('SET', KEYS[k + 1], '1', 'NX', 'EX', ARGV[a + 1]) then
+  redis.call('RPUSH', KEYS[k + 2], ARGV[a + 2])
+  return answer(1)
 end
-return 0
+return answer(0)
 """
+)
 
 # KEYS: pending, processing, batch id. ARGV: an id for a new batch.
 _CLAIM = """
@@ -189,16 +205,24 @@ class ViewBuffer:
         )
         return Listing(f"{self.prefix}:listed:{content_id}:{kind}", tuple(generations))
 
-    async def record(self, view: BufferedView, window_seconds: int) -> bool:
-        """Buffer the view unless its viewer was counted within the window; whether it was."""
-        return bool(await self._call(view, window_seconds))
+    async def record(
+        self, view: BufferedView, window_seconds: int, hits: GeneralHits | None = None
+    ) -> bool:
+        """Buffer the view unless its viewer was counted within the window; whether it was.
+        With the write's `hits` of the general limits, they are counted in the same call
+        (and a refusal records nothing)."""
+        return bool(await self._call(view, window_seconds, hits))
 
     async def record_if_listed(
-        self, view: BufferedView, window_seconds: int, listing: Listing
+        self,
+        view: BufferedView,
+        window_seconds: int,
+        listing: Listing,
+        hits: GeneralHits | None = None,
     ) -> bool | Unknown:
         """`record` if the item is known to be listed; otherwise nothing is recorded and
         the generations to read the item under are returned."""
-        outcome = await self._call(view, window_seconds, listing, "")
+        outcome = await self._call(view, window_seconds, hits, listing, "")
         if isinstance(outcome, bytes | str):
             return Unknown(outcome.decode() if isinstance(outcome, bytes) else outcome)
         return bool(outcome)
@@ -207,22 +231,33 @@ class ViewBuffer:
         self, view: BufferedView, window_seconds: int, listing: Listing, read_under: Unknown
     ) -> bool:
         """`record`, keeping that the item is listed, as read under `read_under`."""
-        return bool(await self._call(view, window_seconds, listing, read_under.generations))
+        return bool(await self._call(view, window_seconds, None, listing, read_under.generations))
 
     async def _call(
         self,
         view: BufferedView,
         window_seconds: int,
+        hits: GeneralHits | None,
         listing: Listing | None = None,
         generations: str = "",
     ) -> int | bytes | str:
-        keys = [self.seen_key(view.content_id, view.viewer_hash), self.pending]
-        args: list[str | int | bytes] = [window_seconds, view.dumps()]
+        keys = [
+            *(hits.keys if hits is not None else ()),
+            self.seen_key(view.content_id, view.viewer_hash),
+            self.pending,
+        ]
+        args: list[str | int | bytes] = [
+            *(hits.arguments if hits is not None else (0,)),
+            window_seconds,
+            view.dumps(),
+        ]
         if listing is not None:
             keys += [listing.key, *listing.generations]
             args += [generations, int(LISTING_SECONDS * 1000)]
-        outcome: int | bytes | str = await self._record(keys=keys, args=args)
-        return outcome
+        outcome, *counts = await self._record(keys=keys, args=args)
+        if hits is not None:
+            hits.settle(counts)
+        return cast(int | bytes | str, outcome)
 
     async def claim_batch(self) -> str | None:
         """The id of the batch to store: the one left by an earlier flush, else the pending

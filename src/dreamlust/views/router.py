@@ -18,6 +18,7 @@ from dreamlust.request_session import api_router
 from dreamlust.views import service
 from dreamlust.views.dependencies import recording_of
 from dreamlust.views.schemas import HistoryEntry, ViewCreate, ViewRecorded
+from dreamlust.write_limits import write_hits
 
 router = api_router(tags=["views"])
 
@@ -34,9 +35,10 @@ async def record_view(
     body: Annotated[ViewCreate | None, Body()] = None,
 ) -> Response:
     duration = body.duration if body is not None else None
+    hits = write_hits(request)
     session, settings, buffer, viewer, watcher = await recording_of(request)
     counted = await service.record_view(
-        session, settings, buffer, content_id, viewer, watcher, duration, utcnow()
+        session, settings, buffer, content_id, viewer, watcher, duration, utcnow(), hits
     )
     # `ViewRecorded` as JSON, without a pass through the response model: the most
     # frequent write answers with one boolean.

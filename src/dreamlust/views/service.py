@@ -11,10 +11,12 @@ until cleared. Clearing detaches the user from their views, so counts and trendi
 as they were. On the Redis path a view buffered when the history is cleared (at most
 `view_flush_seconds` old) still joins the history when it is flushed.
 
-Recording a view stays behind the general write limit (`write_limits.py`), at one Redis
-round trip per request: deduplication tells anonymous viewers apart by address and user
-agent, and the user agent is the client's to choose, so the per-address limit is what
-bounds the views one client can add.
+Recording a view stays behind the general write limit (`write_limits.py`): deduplication
+tells anonymous viewers apart by address and user agent, and the user agent is the
+client's to choose, so the per-address limit is what bounds the views one client can add.
+The route counts the limit itself, before it reads or records anything of the item: in
+the buffer's script call when views are buffered and the item's listing is kept in Redis
+(so a hot item's view costs one round trip in all), in a call of its own otherwise.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from dreamlust.errors import NotFound, ServiceUnavailable
 from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
+from dreamlust.kit.rate_limit import GeneralHits
 from dreamlust.models import User
 from dreamlust.runtime import Runtime
 from dreamlust.views.buffer import BufferedView, Unknown, ViewBuffer
@@ -62,9 +65,11 @@ async def record_view(
     watcher: Watcher,
     duration: int | None,
     now: datetime,
+    hits: GeneralHits | None,
 ) -> bool:
     """Count a view of the item unless this watcher was counted within the window; whether
-    it was counted. 404 when the viewer may not open the item."""
+    it was counted. 404 when the viewer may not open the item. The write's `hits` of the
+    general limits are counted first (429 over the limit)."""
     view = BufferedView(
         id=new_id(),
         content_id=content_id,
@@ -78,11 +83,13 @@ async def record_view(
     views = ViewRepository(session)
     if buffer is not None:
         try:
-            return await _buffer(views, buffer, view, viewer, int(window.total_seconds()))
+            return await _buffer(views, buffer, view, viewer, int(window.total_seconds()), hits)
         except RedisError as exc:
             raise ServiceUnavailable(
                 "Views cannot be recorded right now; try again shortly.", retry_after=5
             ) from exc
+    if hits is not None:
+        await hits.count()
     creator_id = await views.viewable_creator(content_id, viewer, now, watcher.viewer_hash)
     if creator_id is None:
         raise NotFound("No such content.")
@@ -90,16 +97,24 @@ async def record_view(
 
 
 async def _buffer(
-    views: ViewRepository, buffer: ViewBuffer, view: BufferedView, viewer: Viewer, window: int
+    views: ViewRepository,
+    buffer: ViewBuffer,
+    view: BufferedView,
+    viewer: Viewer,
+    window: int,
+    hits: GeneralHits | None,
 ) -> bool:
     """Buffer the view of an item the viewer may open: a hot item's listing is kept in
-    Redis, and then the view costs one script call and no SQL (see `buffer.py`)."""
+    Redis, and then the view costs one script call, which counts the `hits` as well, and
+    no SQL (see `buffer.py`)."""
     listing = buffer.listing(view.content_id, viewer)
     if listing is None:
+        if hits is not None:
+            await hits.count()
         if not await views.is_viewable(view.content_id, viewer, view.created_at):
             raise NotFound("No such content.")
         return await buffer.record(view, window)
-    outcome = await buffer.record_if_listed(view, window, listing)
+    outcome = await buffer.record_if_listed(view, window, listing, hits)
     if not isinstance(outcome, Unknown):
         return outcome
     listed = await views.is_listed(view.content_id, viewer, view.created_at)
