@@ -49,6 +49,7 @@ DOMAIN_ROUTERS = (
     content_router.router,
     search_router.router,
     media_serving_router.router,
+    views_router.recording_router,
     views_router.router,
     engagement_router.router,
     auth_router.router,

@@ -36,6 +36,7 @@ from dreamlust.models import (
     NotificationEvent,
     PaymentEvent,
     RefreshToken,
+    ViewMark,
 )
 from dreamlust.models.enums import (
     Audience,
@@ -222,8 +223,8 @@ def _read_table(connection: Connection, name: str) -> TableState:
 
 async def _fill_the_tables_the_demo_data_leaves_empty(settings: Settings) -> None:
     """Tokens, a stored payment response, a job's place, an undelivered notification, a
-    provider event and an uploaded video with its poster: rows the demo data has no use
-    for, so that the walk has rows to keep in every table."""
+    provider event, an uploaded video with its poster and a view mark: rows the demo data
+    has no use for, so that the walk has rows to keep in every table."""
     database = Database(settings)
     later = datetime.now(UTC) + timedelta(days=1)
     try:
@@ -272,6 +273,7 @@ async def _fill_the_tables_the_demo_data_leaves_empty(settings: Settings) -> Non
                         payload={"amount": "5.00"},
                     ),
                     _ready_asset(video_id, user_id, content_id, MediaAssetKind.MEDIA, None),
+                    ViewMark(content_id=content_id, viewer_hash="4" * 64, counted_at=later),
                 ]
             )
             await session.flush()

@@ -61,8 +61,8 @@ def _without_search_index(tables: set[str]) -> set[str]:
     return tables - index_tables
 
 
-# What revisions 0004 (money), 0006 (notification events), 0007 (job cursors) and 0008
-# (moderation cases) add.
+# What revisions 0004 (money), 0006 (notification events), 0007 (job cursors), 0008
+# (moderation cases) and 0013 (view marks) add.
 _LATER_TABLES = {
     "creator_tiers",
     "payment_events",
@@ -70,6 +70,7 @@ _LATER_TABLES = {
     "job_cursors",
     "moderation_cases",
     "reporter_records",
+    "view_marks",
 }
 
 

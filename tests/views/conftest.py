@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamlust.app import create_app
 from dreamlust.config import Settings
 from dreamlust.db import Database
-from dreamlust.models import View
+from dreamlust.models import View, ViewMark
 from dreamlust.runtime import Runtime
 from dreamlust.views import service
 from tests.fixtures.redis import available_redis_url
@@ -46,6 +46,8 @@ class ViewsApp:
         window = timedelta(minutes=self.runtime.settings.view_dedup_minutes)
         for view in (await session.execute(select(View))).scalars():
             view.created_at -= window
+        for mark in (await session.execute(select(ViewMark))).scalars():
+            mark.counted_at -= window
         await session.commit()
         if self.runtime.redis is not None:
             prefix = self.runtime.settings.view_buffer_prefix

@@ -6,11 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.jobs import periodic
 from dreamlust.kit.clock import utcnow
-from dreamlust.models import Content, Creator, View
+from dreamlust.models import Content, Creator, View, ViewMark
 from dreamlust.models.enums import ContentStatus, UserRole
 from tests.conftest import StatementCounter
 from tests.fixtures.accounts import headers_for, make_account
@@ -239,19 +241,54 @@ async def test_only_the_direct_path_writes_to_the_database_per_request(
 
 
 @pytest.mark.parametrize("path", ["direct"])
-async def test_the_direct_path_checks_and_stores_a_view_in_two_statements_on_postgresql(
+async def test_the_direct_path_is_one_statement_on_its_own_on_postgresql(
     views_app: ViewsApp,
     session: AsyncSession,
     backend: str,
     count_statements: StatementCounter,
 ) -> None:
+    """On PostgreSQL the visibility check, the dedup mark, the view and both counters are
+    one statement, sent outside any transaction (so the hot rows it locks are let go as
+    it ends). SQLite: the item, the mark, each counter and the view apart."""
     content = await _published(session)
-    count_statements.statements.clear()
+    in_transaction: list[bool] = []
 
-    assert await _view(views_app, content, headers={"User-Agent": "a"})
-    # SQLite: the item, the dedup lookup, each counter and the view apart.
-    assert count_statements.count == (2 if backend == "postgresql" else 5)
-    count_statements.statements.clear()
-    assert not await _view(views_app, content, headers={"User-Agent": "a"})
-    assert count_statements.count == 2
+    def note(connection: Connection, *_args: object) -> None:
+        driver = connection.connection.driver_connection
+        if backend == "postgresql" and driver is not None:
+            in_transaction.append(driver.is_in_transaction())
+
+    engine = views_app.runtime.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        count_statements.statements.clear()
+        assert await _view(views_app, content, headers={"User-Agent": "a"})
+        counted = count_statements.count
+        count_statements.statements.clear()
+        assert not await _view(views_app, content, headers={"User-Agent": "a"})
+        seen = count_statements.count
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+    assert (counted, seen) == ((1, 1) if backend == "postgresql" else (5, 2))
+    assert in_transaction == ([False, False] if backend == "postgresql" else [])
     assert await counts(session, content) == (1, 1, 1)
+
+
+@pytest.mark.parametrize("path", ["direct"])
+async def test_the_worker_forgets_the_marks_past_the_window_and_keeps_the_others(
+    views_app: ViewsApp, session: AsyncSession
+) -> None:
+    content = await _published(session)
+    assert await _view(views_app, content, headers={"User-Agent": "earlier"})
+    await views_app.pass_window(session)
+    assert await _view(views_app, content, headers={"User-Agent": "now"})
+
+    await periodic.forget_view_marks(views_app.runtime)
+
+    marks = await session.scalars(select(ViewMark.content_id))
+    assert list(marks) == [content.id]
+    await session.commit()
+    assert not await _view(views_app, content, headers={"User-Agent": "now"})
+    assert await _view(views_app, content, headers={"User-Agent": "earlier"})
+    assert await counts(session, content) == (3, 3, 3)

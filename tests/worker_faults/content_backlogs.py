@@ -254,3 +254,50 @@ async def _first_item(scene: Scene) -> uuid.UUID:
 def _score(views: int, last: datetime, now: datetime, window: trending.Window) -> float:
     moments = [last - timedelta(minutes=minute) for minute in range(views)]
     return trending.score(moments, [], now, window)
+
+
+@dataclass
+class OldViewMarks:
+    """View marks past the dedup window, deleted in one statement: a kill before its
+    commit must leave every one; the marks still in the window stay."""
+
+    old: int = 200_000
+    kept: int = 100
+    variables: dict[str, str] = field(default_factory=dict)
+
+    async def prepare(self, scene: Scene) -> None:
+        now = utcnow()
+        async with scene.session() as session:
+            content = await make_content(session, await make_creator(session))
+            for prefix, count, counted_at in (
+                ("old", self.old, now - timedelta(days=1)),
+                ("kept", self.kept, now),
+            ):
+                await session.execute(
+                    _MARKS_SQL,
+                    {"content": content.id, "prefix": prefix, "count": count, "at": counted_at},
+                )
+            await session.commit()
+
+    async def _old(self, scene: Scene) -> int:
+        return await scene.count("SELECT count(*) FROM view_marks WHERE viewer_hash LIKE 'old-%'")
+
+    async def at_work(self, scene: Scene) -> bool:
+        return await statement_running(scene.database, "DELETE FROM view_marks%")
+
+    async def assert_unfinished(self, scene: Scene) -> None:
+        assert await self._old(scene) == self.old
+
+    async def before_rerun(self, scene: Scene) -> None:
+        return None
+
+    async def assert_finished(self, scene: Scene) -> None:
+        assert await self._old(scene) == 0
+        kept = await scene.count("SELECT count(*) FROM view_marks WHERE viewer_hash LIKE 'kept-%'")
+        assert kept == self.kept
+
+
+_MARKS_SQL = text(
+    "INSERT INTO view_marks (content_id, viewer_hash, counted_at) "
+    "SELECT :content, :prefix || '-' || n, :at FROM generate_series(1, :count) AS n"
+)

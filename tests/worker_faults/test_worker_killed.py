@@ -25,7 +25,12 @@ from tests.conftest import make_settings
 from tests.fixtures.cli import Invoke
 from tests.fixtures.runtimes import own_runtime
 from tests.fixtures.worker_process import WorkerProcess
-from tests.worker_faults.content_backlogs import BufferedViews, ScheduledDrafts, StaleTrending
+from tests.worker_faults.content_backlogs import (
+    BufferedViews,
+    OldViewMarks,
+    ScheduledDrafts,
+    StaleTrending,
+)
 from tests.worker_faults.media_backlogs import AbandonedUploads, StoredGarbage, UploadedVideo
 from tests.worker_faults.money_backlogs import DueSubscriptions, ExpiredIdempotencyKeys
 from tests.worker_faults.notification_backlogs import (
@@ -40,6 +45,7 @@ from tests.worker_faults.scene import Backlog, Scene
 BACKLOGS: dict[str, Callable[[], Backlog]] = {
     "release-scheduled": ScheduledDrafts,
     "flush-views": BufferedViews,
+    "forget-view-marks": OldViewMarks,
     "refresh-trending": StaleTrending,
     "deliver-notifications": Announcement,
     "tell-likes": UntoldLikes,

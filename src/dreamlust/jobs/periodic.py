@@ -60,6 +60,14 @@ async def flush_views(runtime: Runtime) -> None:
         logger.info("flushed %d buffered view(s)", flushed)
 
 
+async def forget_view_marks(runtime: Runtime) -> None:
+    window = timedelta(minutes=runtime.settings.view_dedup_minutes)
+    async with runtime.database.transaction() as session:
+        forgotten = await views.forget_marks(session, window, utcnow())
+    if forgotten:
+        logger.info("forgot %d view mark(s)", forgotten)
+
+
 async def refresh_trending(runtime: Runtime) -> None:
     async with runtime.database.transaction() as session:
         await trending.refresh_all(session, utcnow())
@@ -141,6 +149,7 @@ def jobs(settings: Settings) -> list[Job]:
     return [
         Job("release-scheduled", settings.worker_schedule_seconds, release_scheduled_content),
         Job("flush-views", settings.view_flush_seconds, flush_views),
+        Job("forget-view-marks", settings.view_dedup_minutes * 60, forget_view_marks),
         Job(
             "refresh-trending",
             settings.trending_refresh_seconds,

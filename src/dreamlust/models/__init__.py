@@ -16,7 +16,7 @@ from dreamlust.models.content import (
     content_tags,
 )
 from dreamlust.models.creators import Creator, Follow, creator_categories
-from dreamlust.models.engagement import Comment, Like, View
+from dreamlust.models.engagement import Comment, Like, View, ViewMark
 from dreamlust.models.jobs import JobCursor
 from dreamlust.models.moderation import AuditLogEntry, ModerationCase, Report, ReporterRecord
 from dreamlust.models.notifications import Notification, NotificationEvent
@@ -53,6 +53,7 @@ __all__ = [
     "Transaction",
     "User",
     "View",
+    "ViewMark",
     "content_categories",
     "content_tags",
     "creator_categories",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false, text
@@ -36,10 +37,28 @@ class View(IdMixin, CreatedAtMixin, Base):
         Index("ix_views_content_id_created_at", "content_id", "created_at"),
         Index("ix_views_created_at", "created_at"),
         Index("ix_views_user_id_created_at", "user_id", "created_at"),
+        # What the dedup lookup of releases before view marks reads; to be dropped
+        # (concurrently) in a revision of a later release.
         Index(
             "ix_views_content_id_viewer_hash_created_at", "content_id", "viewer_hash", "created_at"
         ),
     )
+
+
+class ViewMark(Base):
+    """When a viewer's view of an item was last counted, for views stored as they are
+    recorded (without Redis): the dedup window runs from it. Its key makes the check and
+    the mark one atomic upsert; marks older than the window are forgotten by the worker."""
+
+    __tablename__ = "view_marks"
+
+    content_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("content.id", ondelete="CASCADE"), primary_key=True
+    )
+    viewer_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    counted_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_view_marks_counted_at", "counted_at"),)
 
 
 class Like(IdMixin, CreatedAtMixin, Base):

@@ -8,25 +8,25 @@ inserted, so `content.view_count` stays the number of the item's view rows and
 from __future__ import annotations
 
 import functools
-import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Select,
     Subquery,
-    Update,
     bindparam,
     case,
+    delete,
     func,
     insert,
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.repository import ContentRepository
@@ -41,36 +41,13 @@ from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import run_as_written
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
 from dreamlust.kit.upsert import insert_or_ignore
-from dreamlust.models import Content, Creator, User, View
+from dreamlust.models import Content, Creator, User, View, ViewMark
 from dreamlust.users.preferences import NsfwPolicy
 
 
 class ViewRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def viewable_creator(
-        self, content_id: uuid.UUID, viewer: Viewer, now: datetime, viewer_hash: str
-    ) -> uuid.UUID | None:
-        """The item's creator, if the viewer may open it; on PostgreSQL, with this viewer's
-        lock on the item taken in the same statement.
-
-        The lock queues concurrent requests of one viewer for one item until the
-        transaction ends: without it, two identical requests could both find no recent view
-        and both count. SQLite needs none: its write transactions already run one at a time.
-        """
-        dialect = self.session.get_bind().dialect.name
-        signed_in = viewer.user_id is not None
-        stmt = _viewable_creator(
-            dialect, signed_in, viewer.is_staff, viewer.nsfw_policy, viewer.is_adult
-        )
-        params = {_CONTENT_ID.key: content_id, _NOW.key: now}
-        if signed_in:
-            params[VIEWER_ID.key] = viewer.user_id
-        if dialect == "postgresql":
-            params[_LOCK.key] = _viewer_lock(content_id, viewer_hash)
-        creator_id: uuid.UUID | None = (await run_as_written(self.session, stmt, params)).scalar()
-        return creator_id
 
     async def is_viewable(self, content_id: uuid.UUID, viewer: Viewer, now: datetime) -> bool:
         found = await self.session.scalar(
@@ -86,40 +63,57 @@ class ViewRepository:
         )
         return bool(found) if found is not None else None
 
-    async def add_unless_seen(
-        self, row: dict[str, Any], creator_id: uuid.UUID, since: datetime, now: datetime
-    ) -> bool:
-        """Store one view and count it on its item and the item's creator, unless its viewer
-        has a view of the item since `since`; whether it was stored. The caller holds the
-        viewer's lock (`viewable_creator`).
+    async def count_unless_seen(
+        self, row: dict[str, Any], viewer: Viewer, since: datetime, now: datetime
+    ) -> bool | None:
+        """Store one view (`row`) and count it on its item and the item's creator, unless
+        its viewer's view of the item was counted after `since`; whether it was. None when
+        the viewer may not open the item.
 
-        Every view of a hot item waits for the item's and creator's rows, so they are locked
-        last, just before the commit. On PostgreSQL the check and the three writes are one
-        statement (its snapshot is taken after the viewer's lock was granted, so it sees the
-        view of a request that held it): the creator is locked first (as likes do, so that
-        the two never wait on each other in opposite orders), then the item; the view's
-        foreign key check, which runs at the end of the statement, finds the item already
-        locked by this transaction instead of adding one more to the item's shared lock list.
+        The viewer's mark (`ViewMark`) decides: it is set, or moved when older than
+        `since`, by one upsert, and only a request that moved it counts. Two identical
+        requests at once meet on the mark's key: the second waits for the first, then
+        finds its mark recent, and counts nothing.
+
+        On PostgreSQL all of it is one statement, run on its own (in autocommit: see the
+        views router), so the hot item's and creator's rows are locked only while it runs.
+        Each step waits for the one before: the mark, the view row, then the counters,
+        locked last so that every view of the item holds them the least: the creator
+        first (as likes do, so that the two never wait on each other in opposite orders),
+        then the item. The foreign key checks of the mark and the view, which run at the
+        end of the statement, find the item already locked by it.
+        SQLite runs its write transactions one at a time: there it is four statements.
         """
-        if self.session.get_bind().dialect.name != "postgresql":
-            seen = {
-                _VIEW_COLUMNS["content_id"].key: row["content_id"],
-                _VIEW_COLUMNS["viewer_hash"].key: row["viewer_hash"],
-                _SINCE.key: since,
-            }
-            if await self.session.scalar(_SEEN, seen) is not None:
-                return False
-            await self.add_counts(Counter({row["content_id"]: 1}), Counter({creator_id: 1}))
-            await self.insert_new([row])
-            return True
+        shape = _Shape.of(viewer)
         params = {
             **{_VIEW_COLUMNS[name].key: value for name, value in row.items()},
-            _CREATOR_ID.key: creator_id,
             _SINCE.key: since,
             _NOW.key: now,
         }
-        counted = await run_as_written(self.session, _count_unseen_view(tuple(row)), params)
-        return counted.scalar() is not None
+        if viewer.user_id is not None:
+            params[VIEWER_ID.key] = viewer.user_id
+        if self.session.get_bind().dialect.name == "postgresql":
+            result = await run_as_written(self.session, _record_view(shape, tuple(row)), params)
+            outcome = result.one()
+            return None if outcome.creator_id is None else bool(outcome.counted)
+        creator_id = (await run_as_written(self.session, _visible_creator(shape), params)).scalar()
+        if creator_id is None:
+            return None
+        marked = await run_as_written(self.session, _SQLITE_MOVED_MARK, params)
+        if marked.scalar() is None:
+            return False
+        await self.add_counts(Counter({row["content_id"]: 1}), Counter({creator_id: 1}))
+        await self.insert_new([row])
+        return True
+
+    async def forget_marks(self, before: datetime) -> int:
+        """Delete the view marks counted before `before` (past every dedup window); how many."""
+        result = await self.session.execute(
+            delete(ViewMark)
+            .where(ViewMark.counted_at < before)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
 
     async def insert_new(self, rows: Sequence[dict[str, Any]]) -> list[uuid.UUID]:
         """Insert view rows, skipping ids already stored; the content id of each one inserted."""
@@ -212,85 +206,103 @@ class ViewRepository:
         )
 
 
-_CONTENT_ID = bindparam("viewed_content_id", type_=Content.id.type)
-_CREATOR_ID = bindparam("counted_creator_id", type_=Creator.id.type)
 _NOW = bindparam("moment", type_=Content.updated_at.type)
 _SINCE = bindparam("since", type_=View.created_at.type)
-_LOCK = bindparam("viewer_lock", type_=BigInteger())
 _VIEW_COLUMNS = {
     column.name: bindparam(f"view_{column.name}", type_=column.type)
     for column in View.__table__.columns
 }
+_CONTENT_ID = _VIEW_COLUMNS["content_id"]
 
 
-# A view of the item by the same watcher since the dedup window began.
-_SEEN = (
-    select(View.id)
-    .where(
-        View.content_id == _VIEW_COLUMNS["content_id"],
-        View.viewer_hash == _VIEW_COLUMNS["viewer_hash"],
-        View.created_at > _SINCE,
+@dataclass(frozen=True)
+class _Shape:
+    """What the item's visibility depends on, of a viewer (a signed-in one's id is bound
+    as `VIEWER_ID`: their own items too)."""
+
+    signed_in: bool
+    staff: bool
+    nsfw_policy: NsfwPolicy
+    is_adult: bool
+
+    @classmethod
+    def of(cls, viewer: Viewer) -> _Shape:
+        return cls(viewer.user_id is not None, viewer.is_staff, viewer.nsfw_policy, viewer.is_adult)
+
+
+@functools.cache
+def _visible_creator(shape: _Shape) -> Select[Any]:
+    """The item's creator when a viewer of this shape may open it, built once per shape:
+    recording a view is the most frequent write, and building its statements cost more
+    than running them."""
+    viewer = Viewer(is_adult=shape.is_adult, nsfw_policy=shape.nsfw_policy, is_staff=shape.staff)
+    may_open = viewable_to_bound_viewer(viewer, _NOW) if shape.signed_in else viewable(viewer, _NOW)
+    return select(Content.creator_id).where(
+        Content.id == _CONTENT_ID, Content.deleted_at.is_(None), may_open
     )
-    .limit(1)
+
+
+def _moved_mark(insert_mark: Any) -> Any:
+    """`insert_mark` (of the viewer's mark on the item, set to now) made to move an existing
+    mark only when it was counted before `_SINCE`: it returns a row only when it inserted
+    or moved the mark."""
+    return insert_mark.on_conflict_do_update(
+        index_elements=[ViewMark.content_id, ViewMark.viewer_hash],
+        set_={"counted_at": insert_mark.excluded.counted_at},
+        where=ViewMark.counted_at <= _SINCE,
+    ).returning(ViewMark.content_id)
+
+
+_MARK_COLUMNS = ["content_id", "viewer_hash", "counted_at"]
+_MARK_VALUES = (_CONTENT_ID, _VIEW_COLUMNS["viewer_hash"], _NOW)
+_SQLITE_MOVED_MARK = _moved_mark(
+    sqlite.insert(ViewMark).values(dict(zip(_MARK_COLUMNS, _MARK_VALUES, strict=True)))
 )
 
 
-def _with_viewer_lock(stmt: Select[Any], dialect: str) -> Select[Any]:
-    if dialect != "postgresql":
-        return stmt
-    # Evaluated for the item's row only once it qualified: no lock for a 404.
-    return stmt.add_columns(func.pg_advisory_xact_lock(_LOCK))
-
-
 @functools.cache
-def _viewable_creator(
-    dialect: str, signed_in: bool, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool
-) -> Select[Any]:
-    """The item's creator for a viewer of this shape (a signed-in one's id bound as
-    `VIEWER_ID`: their own items too), built once: recording a view is the most frequent
-    write, and building its statements cost more than running them."""
-    shape = Viewer(is_adult=is_adult, nsfw_policy=nsfw_policy, is_staff=staff)
-    may_open = viewable_to_bound_viewer(shape, _NOW) if signed_in else viewable(shape, _NOW)
-    visible = select(Content.creator_id).where(
-        Content.id == _CONTENT_ID, Content.deleted_at.is_(None), may_open
+def _record_view(shape: _Shape, columns: tuple[str, ...]) -> Select[Any]:
+    """PostgreSQL's one statement of `count_unless_seen`, built once per viewer shape and
+    row columns: the item's creator (NULL when the viewer may not open it) and whether
+    the view was counted."""
+    visible = _visible_creator(shape).cte("visible")
+    mark = _moved_mark(
+        postgresql.insert(ViewMark).from_select(
+            _MARK_COLUMNS, select(*_MARK_VALUES).select_from(visible)
+        )
+    ).cte("moved_mark")
+    view = (
+        insert(View)
+        .from_select(
+            list(columns),
+            select(*(_VIEW_COLUMNS[name] for name in columns)).where(
+                select(mark.c.content_id).exists()
+            ),
+        )
+        .returning(View.id)
+        .cte("inserted_view")
     )
-    return _with_viewer_lock(visible, dialect)
-
-
-@functools.cache
-def _count_unseen_view(columns: tuple[str, ...]) -> Update:
-    """PostgreSQL's one statement of `add_unless_seen`, built once for the row's columns."""
-    unseen = ~_SEEN.exists()
     creator = (
         update(Creator)
-        .where(Creator.id == _CREATOR_ID, unseen)
+        .where(
+            Creator.id == select(visible.c.creator_id).scalar_subquery(),
+            select(view.c.id).exists(),
+        )
         .values(total_views=Creator.total_views + 1, updated_at=_NOW)
         .returning(Creator.id)
         .cte("counted_creator")
     )
-    values = select(*(_VIEW_COLUMNS[name] for name in columns))
-    view = (
-        insert(View)
-        .from_select(list(columns), values.where(unseen))
-        .returning(View.id)
-        .cte("inserted_view")
-    )
-    return (
+    item = (
         update(Content)
-        .where(Content.id == _VIEW_COLUMNS["content_id"], select(creator.c.id).exists())
+        .where(Content.id == _CONTENT_ID, select(creator.c.id).exists())
         .values(view_count=Content.view_count + 1, updated_at=_NOW)
         .returning(Content.id)
-        .add_cte(creator, view)
-        .execution_options(synchronize_session=False)
+        .cte("counted_item")
     )
-
-
-def _viewer_lock(content_id: uuid.UUID, viewer_hash: str) -> int:
-    """The advisory lock key of one viewer on one item."""
-    digest = hashlib.blake2b(
-        content_id.bytes + viewer_hash.encode(), digest_size=8, usedforsecurity=False
-    ).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return select(
+        select(visible.c.creator_id).scalar_subquery().label("creator_id"),
+        select(item.c.id).exists().label("counted"),
+    )
 
 
 def newest_watched_first(latest: Subquery) -> Ordering:

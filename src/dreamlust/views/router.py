@@ -14,16 +14,18 @@ from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.driver_reads import Record
 from dreamlust.kit.schemas import Page
-from dreamlust.request_session import api_router
+from dreamlust.request_session import OneStatementWriteRoute, api_router
 from dreamlust.views import service
 from dreamlust.views.dependencies import recording_of
 from dreamlust.views.schemas import HistoryEntry, ViewCreate, ViewRecorded
 from dreamlust.write_limits import write_hits
 
 router = api_router(tags=["views"])
+# Recording a view is one statement on PostgreSQL (`ViewRepository.count_unless_seen`).
+recording_router = api_router(tags=["views"], route_class=OneStatementWriteRoute)
 
 
-@router.post(
+@recording_router.post(
     "/content/{content_id}/views",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ViewRecorded,

@@ -1,8 +1,9 @@
 """The rules of views and watch history.
 
 A view counts once per viewer per dedup window (`view_dedup_minutes`). Without Redis it
-is stored and counted in the request's own transaction; with Redis the request only
-buffers it and the worker's flush stores and counts it (see `buffer.py`).
+is stored and counted by the request itself, on PostgreSQL in one statement (see
+`ViewRepository.count_unless_seen`); with Redis the request only buffers it and the
+worker's flush stores and counts it (see `buffer.py`).
 
 Watch history is the user's own view rows, one entry per item (its latest view). With
 the `hide_history` preference on, history is paused: new views are still counted, and
@@ -90,10 +91,10 @@ async def record_view(
             ) from exc
     if hits is not None:
         await hits.count()
-    creator_id = await views.viewable_creator(content_id, viewer, now, watcher.viewer_hash)
-    if creator_id is None:
+    counted = await views.count_unless_seen(view.row(user_exists=True), viewer, now - window, now)
+    if counted is None:
         raise NotFound("No such content.")
-    return await views.add_unless_seen(view.row(user_exists=True), creator_id, now - window, now)
+    return counted
 
 
 async def _buffer(
@@ -177,6 +178,12 @@ async def history(
     stmt = views.watched_cards(viewer, latest)
     ordering = newest_watched_first(latest)
     return await ContentRepository(session).card_list(stmt, ordering, page, paginator)
+
+
+async def forget_marks(session: AsyncSession, window: timedelta, now: datetime) -> int:
+    """The worker's job: the view marks older than the dedup `window`, which decide
+    nothing any more, are deleted; how many."""
+    return await ViewRepository(session).forget_marks(now - window)
 
 
 async def clear_history(session: AsyncSession, user: User) -> None:
