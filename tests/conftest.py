@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 
+import asyncpg
 import httpx
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust import migrate
@@ -152,10 +153,17 @@ async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.As
 class StatementCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        # For each statement sent on PostgreSQL, whether its connection was in a
+        # transaction (asyncpg's own view of it).
+        self.in_transaction: list[bool] = []
 
     @property
     def count(self) -> int:
         return len(self.statements)
+
+    def clear(self) -> None:
+        self.statements.clear()
+        self.in_transaction.clear()
 
 
 @pytest.fixture
@@ -164,9 +172,13 @@ def count_statements(database: Database) -> Iterator[StatementCounter]:
     process (a test's runtime of its own has one)."""
     counter = StatementCounter()
 
-    def record(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
-            counter.statements.append(statement)
+    def record(conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            return
+        counter.statements.append(statement)
+        driver = conn.connection.driver_connection
+        if isinstance(driver, asyncpg.Connection):
+            counter.in_transaction.append(driver.is_in_transaction())
 
     event.listen(Engine, "before_cursor_execute", record)
     yield counter

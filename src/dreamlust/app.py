@@ -51,6 +51,7 @@ DOMAIN_ROUTERS = (
     media_serving_router.router,
     views_router.recording_router,
     views_router.router,
+    engagement_router.liking_router,
     engagement_router.router,
     auth_router.router,
     users_router.router,

@@ -52,7 +52,7 @@ async def test_an_expired_entry_is_read_again_once(
     assert (await api.client.get(path)).status_code == 200
     api.clock.advance(TTL_SECONDS + 1)
     before = {outcome: lookups("content", outcome) for outcome in OUTCOMES}
-    count_statements.statements.clear()
+    count_statements.clear()
 
     assert await read_all([api.client], path) == ["Hot"] * CONCURRENT
 
@@ -75,7 +75,7 @@ async def test_an_invalidated_entry_is_read_again_once_and_never_served_stale(
         headers={**headers_for(api.runtime, owner), "If-Match": '"1"'},
     )
     assert edited.status_code == 200, edited.text
-    count_statements.statements.clear()
+    count_statements.clear()
 
     assert await read_all([api.client], path) == ["Hotter"] * CONCURRENT
 
@@ -94,7 +94,7 @@ async def test_processes_sharing_redis_read_a_missing_entry_once(
         cached_api(settings, "redis", prefix=prefix, clock=clock) as first,
         cached_api(settings, "redis", prefix=prefix, clock=clock) as second,
     ):
-        count_statements.statements.clear()
+        count_statements.clear()
         titles = await read_all([first.client, second.client], f"{API}/content/{content.id}")
 
     assert titles == ["Hot"] * CONCURRENT
@@ -113,7 +113,7 @@ async def test_a_hit_runs_no_sql_and_answers_the_same_bytes(
     path = f"{API}/content/{content.id}"
     async with cached_api(settings, store) as api:
         first = await api.client.get(path)
-        count_statements.statements.clear()
+        count_statements.clear()
         second = await api.client.get(path)
 
     assert count_statements.count == 0, count_statements.statements

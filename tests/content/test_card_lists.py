@@ -73,7 +73,7 @@ async def test_each_page_of_a_kept_list_is_one_statement(
     ids: list[str] = []
     params: dict[str, str | int] = {"limit": 2}
     while True:
-        count_statements.statements.clear()
+        count_statements.clear()
         response = await client.get(url, params=params, headers=headers)
         assert response.status_code == 200, response.text
         page = response.json()

@@ -318,7 +318,7 @@ async def test_reading_one_item_takes_one_statement(
     client: httpx.AsyncClient, session: AsyncSession, count_statements: StatementCounter
 ) -> None:
     [item] = await _catalogue(session, 1)
-    count_statements.statements.clear()
+    count_statements.clear()
 
     response = await client.get(f"{CONTENT}/{item.id}")
 
@@ -335,7 +335,7 @@ async def test_a_page_takes_one_statement_however_many_items_there_are(
     size: int,
 ) -> None:
     await _catalogue(session, size)
-    count_statements.statements.clear()
+    count_statements.clear()
 
     response = await client.get(CONTENT)
 
@@ -362,7 +362,7 @@ async def test_a_signed_in_page_with_premium_items_takes_three_statements_more(
     await make_subscription(session, viewer, subscribed)
     await session.commit()
     headers = headers_for(runtime, viewer)
-    count_statements.statements.clear()
+    count_statements.clear()
 
     response = await client.get(CONTENT, headers=headers)
 

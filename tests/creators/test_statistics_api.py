@@ -116,7 +116,7 @@ async def test_a_page_costs_the_same_statements_however_many_items(
     _, headers = await _world(session, runtime)
     costs = {}
     for limit in (1, 20):
-        count_statements.statements.clear()
+        count_statements.clear()
         response = await client.get(CONTENT, params={"limit": limit}, headers=headers)
         assert response.status_code == 200
         costs[len(response.json()["items"])] = count_statements.count

@@ -227,7 +227,7 @@ async def test_publishing_runs_as_many_statements_for_many_followers_as_for_one(
             session.add(Follow(user_id=(await make_account(session)).id, creator_id=creator.id))
         draft = await _draft(session, creator)
         await session.commit()
-        count_statements.statements.clear()
+        count_statements.clear()
         assert (await _publish(client, runtime, owner, draft)).status_code == 200
         counts.append(count_statements.count)
 
@@ -265,7 +265,7 @@ async def test_ten_thousand_followers_each_get_a_new_upload_once_despite_a_dying
     await _many_followers(session, creator.id, 10_000)
     draft = await _draft(session, creator)
     await session.commit()
-    count_statements.statements.clear()
+    count_statements.clear()
 
     assert (await _publish(client, runtime, owner, draft)).status_code == 200
     in_request = count_statements.count

@@ -368,7 +368,7 @@ async def test_a_page_of_items_takes_the_same_statements_however_many_items_ther
 ) -> None:
     _owner, _headers, playlist, _contents = await _setup(session, runtime, 0, is_public=True)
     await _fill(session, playlist, size)
-    count_statements.statements.clear()
+    count_statements.clear()
 
     response = await client.get(path(playlist.id, "items"))
 

@@ -56,7 +56,7 @@ async def _kept(app: ViewsApp, content: Content, count_statements: StatementCoun
     """The item is viewed until its visibility is kept: then a new viewer costs no SQL, nor
     even an empty transaction (whose begin and commit cost a quarter of a view's CPU)."""
     assert await _view(app, content, f"first-{uuid.uuid4().hex}") == 202
-    count_statements.statements.clear()
+    count_statements.clear()
     begun: list[object] = []
 
     def transaction_created(*args: object) -> None:

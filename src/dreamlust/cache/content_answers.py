@@ -30,7 +30,7 @@ from dreamlust.content.entitlements import PremiumItem, unlocked
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import NotFound
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.models.enums import SubscriptionTier
 
 CardsRead = Callable[[Viewer], Awaitable[tuple[Sequence[Record], Response]]]

@@ -42,7 +42,7 @@ from dreamlust.content.entitlements import PremiumItem, access, unlocked
 from dreamlust.content.schemas import ContentRead
 from dreamlust.content.visibility import Viewer
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.pagination import KeysetPage
 from dreamlust.kit.preconditions import etag
 from dreamlust.kit.types import Money, UTCDateTime

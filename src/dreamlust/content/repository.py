@@ -23,7 +23,7 @@ from dreamlust.content.visibility import (
     viewable,
     viewable_to_bound_viewer,
 )
-from dreamlust.kit.driver_reads import Record, read_rows
+from dreamlust.kit.compiled_once import Record, fetch_rows
 from dreamlust.kit.pagination import KeysetPage, Ordering, PageRequest, Paginator, SortKey
 from dreamlust.kit.repository import Repository
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
@@ -110,7 +110,7 @@ class ContentFilter:
 class CardQuery:
     """A card statement and the values of its bind parameters. `built_once`: the statement
     is one of those built once per shape and run with each request's parameters (see
-    `kit.driver_reads`), not one built for this request."""
+    `kit.compiled_once`), not one built for this request."""
 
     statement: Select[Any]
     params: dict[str, Any] = field(default_factory=dict)
@@ -160,7 +160,7 @@ class ContentRepository(Repository[Content]):
 
     async def _card_rows(self, query: CardQuery) -> Sequence[Record]:
         """Card statements state every condition themselves (soft delete included)."""
-        return await read_rows(
+        return await fetch_rows(
             self.session, query.statement, query.params, built_once=query.built_once
         )
 

@@ -35,7 +35,7 @@ from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import HandlePath
 from dreamlust.dependencies import DbSession, PageParams, SettingsDep
 from dreamlust.errors import NotFound
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.preconditions import IfMatch, expected_version
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models.enums import ContentType

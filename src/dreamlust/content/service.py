@@ -26,7 +26,7 @@ from dreamlust.content.schemas import (
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.repository import expect_version, restore, soft_delete
 from dreamlust.media import readiness
 from dreamlust.models import Content, Creator, Tag, User

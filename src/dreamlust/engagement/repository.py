@@ -25,6 +25,7 @@ from dreamlust.content.visibility import (
     listed,
     viewable_to_bound_viewer,
 )
+from dreamlust.kit.compiled_once import fetch_rows
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import Ordering, PageRequest, Paginator, SortKey
 from dreamlust.kit.repository import run_as_written
@@ -58,7 +59,9 @@ class LikeRepository:
         counter and the item's, in that order (as views do, so that the two never wait on
         each other in opposite orders), each only when the step before changed a row. The
         statements are built once per kind of viewer and run with bound values: a toggle
-        is a frequent write, and building them cost more than running them.
+        is a frequent write, and building them cost more than running them. The route
+        runs it in autocommit (see the engagement router), and run again it changes
+        nothing more, as `kit/compiled_once.py` asks of a statement that writes.
         """
         assert viewer.user_id is not None
         dialect = self.session.get_bind().dialect.name
@@ -72,8 +75,8 @@ class LikeRepository:
                 return int(found.like_count)
             return await self._count_on(content_id, found.creator_id, +1 if liked else -1)
         params = params | {_LIKE_ID.key: new_id()} if liked else params
-        count = (await run_as_written(self.session, _toggle(liked, *shape), params)).scalar()
-        return int(count) if count is not None else None
+        rows = await fetch_rows(self.session, _toggle(liked, *shape), params, built_once=True)
+        return int(rows[0].like_count) if rows else None
 
     async def _change(self, user_id: uuid.UUID, content_id: uuid.UUID, *, liked: bool) -> bool:
         """Add or remove the like row; whether it came or went."""
@@ -240,4 +243,5 @@ def _toggle(liked: bool, staff: bool, nsfw_policy: NsfwPolicy, is_adult: bool) -
         .cte("counted_content")
     )
     after = select(counted.c.like_count).scalar_subquery()
-    return select(func.coalesce(after, visible.c.like_count)).add_cte(changed, creator, counted)
+    like_count = func.coalesce(after, visible.c.like_count).label("like_count")
+    return select(like_count).add_cte(changed, creator, counted)

@@ -19,9 +19,11 @@ from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.engagement import service
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.schemas import Page
-from dreamlust.request_session import api_router, get_session
+from dreamlust.request_session import OneStatementWriteRoute, api_router, get_session
 
 router = api_router(tags=["engagement"])
+# A like or unlike is one statement on PostgreSQL (`LikeRepository.toggle`).
+liking_router = api_router(tags=["engagement"], route_class=OneStatementWriteRoute)
 
 
 class LikeState(BaseModel):
@@ -42,14 +44,16 @@ async def _liker(request: Request) -> tuple[AsyncSession, Viewer]:
     return session, Viewer.of(user, utcnow().date())
 
 
-@router.put("/content/{content_id}/like", response_model=LikeState, openapi_extra=REQUIRED_BEARER)
+@liking_router.put(
+    "/content/{content_id}/like", response_model=LikeState, openapi_extra=REQUIRED_BEARER
+)
 async def like(content_id: uuid.UUID, request: Request) -> Response:
     session, viewer = await _liker(request)
     count = await service.like(session, viewer, content_id)
     return cards.json_response({"liked": True, "like_count": count})
 
 
-@router.delete(
+@liking_router.delete(
     "/content/{content_id}/like", response_model=LikeState, openapi_extra=REQUIRED_BEARER
 )
 async def unlike(content_id: uuid.UUID, request: Request) -> Response:

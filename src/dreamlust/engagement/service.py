@@ -17,7 +17,7 @@ from dreamlust.engagement.repository import (
 )
 from dreamlust.errors import Conflict, NotFound
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import Repository
 from dreamlust.models import Creator, User

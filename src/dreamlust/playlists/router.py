@@ -11,7 +11,7 @@ from dreamlust.auth.dependencies import CurrentUser
 from dreamlust.content import cards
 from dreamlust.content.dependencies import ViewerDep
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.pagination import KeysetPage
 from dreamlust.kit.preconditions import IfMatch, expected_version, set_etag
 from dreamlust.kit.schemas import Page, SingleLine

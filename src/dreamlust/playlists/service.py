@@ -17,7 +17,7 @@ from dreamlust.content import service as content_service
 from dreamlust.content.repository import ContentRepository
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import Conflict, InvalidInput, NotFound
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.repository import expect_version, soft_delete
 from dreamlust.models import Playlist, User

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dreamlust.content.cards import select_cards
 from dreamlust.content.repository import CardQuery, ContentRepository
 from dreamlust.content.visibility import AT_EXECUTION, Viewer, listed
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.models import Content
 from dreamlust.models.enums import ContentType

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import InvalidInput
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.models.enums import ContentType
 from dreamlust.search.query import SearchQuery

@@ -37,6 +37,7 @@ from dreamlust.content.visibility import (
     viewable,
     viewable_to_bound_viewer,
 )
+from dreamlust.kit.compiled_once import fetch_rows
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import run_as_written
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
@@ -93,8 +94,8 @@ class ViewRepository:
         if viewer.user_id is not None:
             params[VIEWER_ID.key] = viewer.user_id
         if self.session.get_bind().dialect.name == "postgresql":
-            result = await run_as_written(self.session, _record_view(shape, tuple(row)), params)
-            outcome = result.one()
+            statement = _record_view(shape, tuple(row))
+            [outcome] = await fetch_rows(self.session, statement, params, built_once=True)
             return None if outcome.creator_id is None else bool(outcome.counted)
         creator_id = (await run_as_written(self.session, _visible_creator(shape), params)).scalar()
         if creator_id is None:

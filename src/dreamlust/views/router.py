@@ -12,7 +12,7 @@ from dreamlust.content import cards
 from dreamlust.content.dependencies import ViewerDep
 from dreamlust.dependencies import DbSession, PageParams, PaginatorDep
 from dreamlust.kit.clock import utcnow
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.schemas import Page
 from dreamlust.request_session import OneStatementWriteRoute, api_router
 from dreamlust.views import service

@@ -34,7 +34,7 @@ from dreamlust.config import Settings
 from dreamlust.content.repository import ContentRepository
 from dreamlust.content.visibility import Viewer
 from dreamlust.errors import NotFound, ServiceUnavailable
-from dreamlust.kit.driver_reads import Record
+from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.ids import new_id
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.rate_limit import GeneralHits

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.cards import select_cards
 from dreamlust.db import Database
-from dreamlust.kit.driver_reads import DriverRecord, read_rows
+from dreamlust.kit.compiled_once import DriverRecord, fetch_rows
 from dreamlust.models import Content
 from dreamlust.models.enums import ContentStatus
 from tests.conftest import StatementCounter
@@ -45,9 +45,9 @@ async def test_a_read_gives_the_rows_sqlalchemy_gives_and_listeners_see_it(
         expected = (
             await (await session.connection()).execute(statement, {"card_id": item_id})
         ).one()
-        count_statements.statements.clear()
+        count_statements.clear()
 
-        [row] = await read_rows(session, statement, {"card_id": item_id}, built_once=True)
+        [row] = await fetch_rows(session, statement, {"card_id": item_id}, built_once=True)
 
     on_driver = not database.is_sqlite
     assert isinstance(row, DriverRecord if on_driver else Row)
@@ -73,7 +73,7 @@ async def test_in_a_transaction_the_read_goes_through_sqlalchemy_and_sees_its_wr
     async with database.transaction() as session:
         item_id = await _item(session)  # not committed yet
 
-        [row] = await read_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
+        [row] = await fetch_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
 
         assert isinstance(row, Row)
         assert row.id == item_id
@@ -89,7 +89,7 @@ async def test_a_statement_completed_at_execution_goes_through_sqlalchemy(
         dialect = session.bind.dialect.name
         expanding = select_cards(dialect).where(Content.id.in_(bindparam("ids", expanding=True)))
 
-        rows = await read_rows(session, expanding, {"ids": ids}, built_once=True)
+        rows = await fetch_rows(session, expanding, {"ids": ids}, built_once=True)
 
     assert sorted(row.id for row in rows) == sorted(ids)
     assert all(isinstance(row, Row) for row in rows)
@@ -103,7 +103,7 @@ async def test_a_statement_built_for_the_request_goes_through_sqlalchemy(
     async with database.session(write=False) as session:
         statement = _card_of(session).limit(1)  # a new statement, as a per-request list's
 
-        [row] = await read_rows(session, statement, {"card_id": item_id}, built_once=False)
+        [row] = await fetch_rows(session, statement, {"card_id": item_id}, built_once=False)
 
     assert isinstance(row, Row)
     assert row.id == item_id
@@ -120,9 +120,9 @@ async def test_a_lost_connection_is_raised_as_sqlalchemy_raises_it(database: Dat
             await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
 
         with pytest.raises(DBAPIError) as raised:
-            await read_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
+            await fetch_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
 
     assert raised.value.connection_invalidated  # the pool lets the connection go
     async with database.session(write=False) as session:
-        [row] = await read_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
+        [row] = await fetch_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
     assert row.id == item_id

@@ -1,20 +1,23 @@
-"""Reads of statements built once, sent straight to asyncpg where that is safe.
+"""Statements built once, compiled once and sent straight to asyncpg where that is safe.
 
 SQLAlchemy's execution of a compiled statement on asyncpg (its greenlet hops, an
 execution context, a cursor adapter, a result) costs about 130 µs of CPU beyond what
 asyncpg spends on the statement itself: on a content detail, a fifth of the request.
-The card statements are built once per shape (`content/repository.py`), so here each is
-compiled once, and a read on a PostgreSQL connection in autocommit (every read-only
-request's) sends its SQL to asyncpg on the session's own connection, with the
-parameters in order, converted as SQLAlchemy would. The rows are asyncpg's records, read
-by attribute and by position like SQLAlchemy's rows.
+The card statements are built once per shape (`content/repository.py`), and so is the
+statement that records a view without Redis (`views/repository.py`); here each is
+compiled once, and run on a PostgreSQL connection in autocommit (every read-only
+request's, and a view's) its SQL goes to asyncpg on the session's own connection, with
+the parameters in order, converted as SQLAlchemy would. The rows are asyncpg's records,
+read by attribute and by position like SQLAlchemy's rows.
 
 What SQLAlchemy gives every statement still holds for these:
 - the engine's `before_cursor_execute` and `after_cursor_execute` listeners see the
   statement and its parameters (the slow-statement log, the tests' statement counts);
-- an error of the driver is not raised as it is: the read is run again through
+- an error of the driver is not raised as it is: the statement is run again through
   SQLAlchemy, which raises and handles what it meets as it does for every statement (a
-  lost connection invalidates the pool and answers 503). A read may be run twice.
+  lost connection invalidates the pool and answers 503). A statement may be run twice,
+  so one that writes must be idempotent: the view's is (run again, it finds the viewer's
+  mark it moved, and counts nothing).
 
 In a transaction (the card a write answers with) the statement goes through SQLAlchemy,
 which sends BEGIN first; so does every statement on SQLite, one SQLAlchemy must complete
@@ -96,12 +99,13 @@ def _compiled(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
     return _Compiled(compiled, compiled.string, converters)
 
 
-async def read_rows(
+async def fetch_rows(
     session: AsyncSession, statement: Select[Any], params: dict[str, Any], *, built_once: bool
 ) -> Sequence[Record]:
     """The rows of `statement`, a statement that states every condition itself (soft
-    delete included): the ORM's execution path, which adds the soft-delete criteria to a
-    copy of each statement and computes that copy's cache key anew, is left out.
+    delete included) and, if it writes, may be run twice (see the module's docstring):
+    the ORM's execution path, which adds the soft-delete criteria to a copy of each
+    statement and computes that copy's cache key anew, is left out.
 
     Only a statement `built_once` (one of a bounded set, run with each request's
     parameters) goes to the driver, its compiled SQL kept for the next time. One built
