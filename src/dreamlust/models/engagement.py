@@ -48,7 +48,11 @@ class View(IdMixin, CreatedAtMixin, Base):
 class ViewMark(Base):
     """When a viewer's view of an item was last counted, for views stored as they are
     recorded (without Redis): the dedup window runs from it. Its key makes the check and
-    the mark one atomic upsert; marks older than the window are forgotten by the worker."""
+    the mark one atomic upsert; marks older than the window are forgotten by the worker.
+
+    `counted_at` has no index: the worker's job, run once a window, deletes about half of
+    the table each time, which a scan of the table does best, and every view would have
+    paid for the index (and a mark moved could not be updated in place)."""
 
     __tablename__ = "view_marks"
 
@@ -57,8 +61,6 @@ class ViewMark(Base):
     )
     viewer_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     counted_at: Mapped[datetime]
-
-    __table_args__ = (Index("ix_view_marks_counted_at", "counted_at"),)
 
 
 class Like(IdMixin, CreatedAtMixin, Base):

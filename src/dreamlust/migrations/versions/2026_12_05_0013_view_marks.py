@@ -38,9 +38,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("content_id", "viewer_hash", name=op.f("pk_view_marks")),
     )
-    op.create_index(op.f("ix_view_marks_counted_at"), "view_marks", ["counted_at"])
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_view_marks_counted_at"), table_name="view_marks")
     op.drop_table("view_marks")
