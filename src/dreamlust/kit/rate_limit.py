@@ -239,7 +239,7 @@ class RateLimiter:
         window = int(now // period)
         key = rate.key_for(*_key(limit, identifiers), str(window))
         reset = max(math.ceil((window + 1) * period - now), 1)
-        return _WindowHit(limit, rate.amount, key, f"{self._key_prefix}:{key}", period, reset)
+        return _WindowHit(limit, rate.amount, key, period, reset)
 
     async def _count_general(self, hits: GeneralHits) -> list[int]:
         try:
@@ -257,8 +257,7 @@ class _WindowHit:
 
     limit: Limit
     amount: int
-    key: str  # in process memory
-    redis_key: str  # in Redis, under the limiter's prefix (as `limits` would keep it)
+    key: str  # in process memory; in Redis under the limiter's prefix, as `limits` keeps it
     period: int
     reset: int  # seconds to the window's end
 
@@ -274,7 +273,8 @@ class GeneralHits:
 
     @property
     def keys(self) -> list[str]:
-        return [hit.redis_key for hit in self.hits]
+        """The hits' keys in Redis."""
+        return [f"{self._limiter._key_prefix}:{hit.key}" for hit in self.hits]
 
     @property
     def arguments(self) -> list[int]:

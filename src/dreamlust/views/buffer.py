@@ -205,13 +205,9 @@ class ViewBuffer:
         )
         return Listing(f"{self.prefix}:listed:{content_id}:{kind}", tuple(generations))
 
-    async def record(
-        self, view: BufferedView, window_seconds: int, hits: GeneralHits | None = None
-    ) -> bool:
-        """Buffer the view unless its viewer was counted within the window; whether it was.
-        With the write's `hits` of the general limits, they are counted in the same call
-        (and a refusal records nothing)."""
-        return bool(await self._call(view, window_seconds, hits))
+    async def record(self, view: BufferedView, window_seconds: int) -> bool:
+        """Buffer the view unless its viewer was counted within the window; whether it was."""
+        return bool(await self._call(view, window_seconds, None))
 
     async def record_if_listed(
         self,
@@ -221,7 +217,9 @@ class ViewBuffer:
         hits: GeneralHits | None = None,
     ) -> bool | Unknown:
         """`record` if the item is known to be listed; otherwise nothing is recorded and
-        the generations to read the item under are returned."""
+        the generations to read the item under are returned. With the write's `hits` of
+        the general limits, they are counted in the same call (and a refusal records
+        nothing)."""
         outcome = await self._call(view, window_seconds, hits, listing, "")
         if isinstance(outcome, bytes | str):
             return Unknown(outcome.decode() if isinstance(outcome, bytes) else outcome)
