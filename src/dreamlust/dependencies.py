@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.config import Settings
 from dreamlust.kit.client_address import client_address
-from dreamlust.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT, PageRequest, Paginator
+from dreamlust.kit.pagination import PageRequest, Paginator
 from dreamlust.kit.rate_limit import RateLimiter
 from dreamlust.request_session import get_session
 from dreamlust.runtime import Runtime, runtime_of
@@ -44,14 +44,7 @@ async def get_paginator(request: Request) -> Paginator:
 PaginatorDep = Annotated[Paginator, Depends(get_paginator)]
 
 
-async def get_page_request(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=1024)] = None,
-) -> PageRequest:
-    return PageRequest(limit=limit, cursor=cursor)
-
-
-PageParams = Annotated[PageRequest, Depends(get_page_request)]
+PageParams = Annotated[PageRequest, Query()]
 
 
 async def get_rate_limiter(request: Request) -> RateLimiter:

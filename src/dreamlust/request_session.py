@@ -31,6 +31,7 @@ from starlette.background import BackgroundTasks
 from dreamlust.config import API_PREFIX
 from dreamlust.db import Database
 from dreamlust.kit.after_commit import Job, run_jobs, take_jobs, take_response_jobs
+from dreamlust.kit.direct_call import DirectCallRoute
 from dreamlust.runtime import runtime_of
 
 _SCOPE_KEY = "dreamlust.session"
@@ -50,9 +51,10 @@ async def get_session(request: Request) -> AsyncSession:
     return session
 
 
-class SessionRoute(APIRoute):
+class SessionRoute(DirectCallRoute):
     """A route that runs its handler in the request's database session. (A session that
-    is never used opens no connection.)"""
+    is never used opens no connection.) An endpoint that takes only the request, path
+    parameters and a query model is called directly (`kit/direct_call.py`)."""
 
     # On PostgreSQL, whether a write runs in autocommit (see `OneStatementWriteRoute`).
     autocommit_writes = False

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Annotated, Literal
 
 from fastapi import Query, Request, Response, status
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.auth.dependencies import OPTIONAL_BEARER, CreatorUser, Staff
@@ -33,9 +34,10 @@ from dreamlust.content.trending import Window
 from dreamlust.content.visibility import Viewer
 from dreamlust.creators import service as creators
 from dreamlust.creators.schemas import HandlePath
-from dreamlust.dependencies import DbSession, PageParams, SettingsDep
+from dreamlust.dependencies import DbSession, SettingsDep
 from dreamlust.errors import NotFound
 from dreamlust.kit.compiled_once import Record
+from dreamlust.kit.pagination import PageRequest
 from dreamlust.kit.preconditions import IfMatch, expected_version
 from dreamlust.kit.schemas import Page, SingleLine
 from dreamlust.models.enums import ContentType
@@ -46,7 +48,27 @@ from dreamlust.taxonomy.service import normalize_tags
 router = api_router(tags=["content"])
 Sort = Literal["latest", "popular", "trending"]
 _ORDERINGS = {"latest": LATEST, "popular": POPULAR, "trending": TRENDING[Window.DAY]}
-Filter = Annotated[str | None, Query(max_length=100), SingleLine]
+Filter = Annotated[str | None, Field(max_length=100), SingleLine]
+
+
+class ContentQuery(PageRequest):
+    """`GET /content`: a page of what discovery shows, filtered and sorted."""
+
+    type: ContentType | None = None
+    category: Filter = None
+    tag: Filter = None
+    creator: Filter = None
+    is_vr: bool | None = None
+    sort: Sort = "latest"
+
+
+class CreatorContentQuery(PageRequest):
+    sort: Sort = "latest"
+
+
+class TrendingQuery(PageRequest):
+    window: Window = Window.DAY
+    type: ContentType | None = None
 
 
 @router.post("/content", status_code=status.HTTP_201_CREATED, response_model=ContentRead)
@@ -62,29 +84,21 @@ async def create_content(
 
 
 @router.get("/content", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
-async def list_content(
-    request: Request,
-    page: PageParams,
-    type: ContentType | None = None,
-    category: Filter = None,
-    tag: Filter = None,
-    creator: Filter = None,
-    is_vr: bool | None = None,
-    sort: Sort = "latest",
-) -> Response:
+async def list_content(request: Request, query: Annotated[ContentQuery, Query()]) -> Response:
     session, viewer, paginator = await reading_of(request)
     creator_id = None
-    if creator is not None:
-        creator_id = (await creators.public_profile(session, creator, None)).id
+    if query.creator is not None:
+        creator_id = (await creators.public_profile(session, query.creator, None)).id
+    tag = query.tag
     filters = ContentFilter(
-        type=type,
-        vr=is_vr,
-        category=category,
+        type=query.type,
+        vr=query.is_vr,
+        category=query.category,
         tag=normalize_tags([tag])[0] if tag is not None else None,  # "Bay Area": bay-area
         creator_id=creator_id,
     )
     result = await ContentRepository(session).listing(
-        viewer, filters, _ORDERINGS[sort], page, paginator
+        viewer, filters, _ORDERINGS[query.sort], query, paginator
     )
     return await cards.page_response(session, result, viewer)
 
@@ -93,36 +107,31 @@ async def list_content(
     "/creators/{handle}/content", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER
 )
 async def list_creator_content(
-    handle: HandlePath, request: Request, page: PageParams, sort: Sort = "latest"
+    handle: HandlePath, request: Request, query: Annotated[CreatorContentQuery, Query()]
 ) -> Response:
     """A creator's visible content; to its owner and staff, all of it, newest first."""
     session, viewer, paginator = await reading_of(request)
     creator = await creators.public_profile(session, handle, viewer.user)
     everything = viewer.is_staff or creator.user_id == viewer.user_id
-    ordering = NEWEST_CREATED if everything else _ORDERINGS[sort]
+    ordering = NEWEST_CREATED if everything else _ORDERINGS[query.sort]
     mine = ContentFilter(creator_id=creator.id)
     result = await ContentRepository(session).listing(
-        viewer, mine, ordering, page, paginator, everything=everything
+        viewer, mine, ordering, query, paginator, everything=everything
     )
     return await cards.page_response(session, result, viewer)
 
 
 @router.get("/content/trending", response_model=Page[ContentRead], openapi_extra=OPTIONAL_BEARER)
-async def trending_content(
-    request: Request,
-    page: PageParams,
-    window: Window = Window.DAY,
-    type: ContentType | None = None,
-) -> Response:
+async def trending_content(request: Request, query: Annotated[TrendingQuery, Query()]) -> Response:
     """What is hot now: time-decayed engagement over the window, served from an index
     (and from the read cache)."""
     session, viewer, paginator = await reading_of(request)
     repository = ContentRepository(session)
-    ordering = TRENDING[window]
+    ordering = TRENDING[query.window]
 
     async def read(as_viewer: Viewer) -> tuple[Sequence[Record], Response]:
         result = await repository.listing(
-            as_viewer, ContentFilter(type=type), ordering, page, paginator
+            as_viewer, ContentFilter(type=query.type), ordering, query, paginator
         )
         return result.items, await cards.page_response(session, result, as_viewer)
 
@@ -131,7 +140,7 @@ async def trending_content(
         session,
         viewer,
         name="trending",
-        key=f"{window.value}:{type.value if type else ''}:{page.limit}:{page.cursor or ''}",
+        key=f"{query.window.value}:{query.type or ''}:{query.limit}:{query.cursor or ''}",
         scopes=(CATALOG, LISTS),
         read=read,
     )

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Integer, Select, and_, bindparam, false, literal, or_, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -169,10 +170,15 @@ def _from_json(value: Any, python_type: type[Any]) -> Any:
     raise TypeError(f"unexpected cursor value for {python_type.__name__}")
 
 
-@dataclass(frozen=True)
-class PageRequest:
-    limit: int = DEFAULT_LIMIT
-    cursor: str | None = None
+class PageRequest(BaseModel):
+    """The page a list request asks for: the query parameters of every list. A list
+    with filters of its own adds them in a subclass, its one query model (see
+    `kit/direct_call.py`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT
+    cursor: Annotated[str | None, Field(max_length=1024)] = None
 
 
 T = TypeVar("T")

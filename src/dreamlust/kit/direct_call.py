@@ -1,0 +1,130 @@
+"""Endpoints called with their parameters solved in one step each.
+
+FastAPI solves a route's parameters one at a time on every request: for each one it
+looks up its aliases, walks its annotation to learn whether it is a sequence and
+validates it on its own, inside two exit stacks opened per request for dependencies
+with `yield`. On the public reads that is a large share of the request: a list of
+content, with its eight query parameters, spent about 130 µs of CPU on them, a sixth of
+the request (see bench/README.md).
+
+An endpoint that takes nothing but the request, path parameters and at most one query
+model (`Annotated[Model, Query()]`, which OpenAPI shows as the model's fields) has
+nothing for FastAPI to solve that pydantic cannot do in one call: its path parameters
+are validated by one model, its query string by its own, and the errors are raised
+as FastAPI raises them (a `RequestValidationError` located in `path` or `query`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ValidationError, create_model
+from starlette.routing import request_response
+
+Endpoint = Callable[..., Awaitable[Response]]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+# What a dependant may hold besides path parameters, a query model and the request:
+# any of these leaves the endpoint to FastAPI.
+_OTHER_PARAMETERS = (
+    "websocket_param_name",
+    "http_connection_param_name",
+    "response_param_name",
+    "background_tasks_param_name",
+    "security_scopes_param_name",
+)
+
+
+@dataclass(frozen=True)
+class DirectCall:
+    """How to call one endpoint with its parameters: see the module's docstring."""
+
+    endpoint: Endpoint
+    request_name: str | None
+    path: type[BaseModel] | None
+    query_name: str | None
+    query: type[BaseModel] | None
+
+    @classmethod
+    def of(cls, dependant: Dependant) -> DirectCall | None:
+        """The direct call of the endpoint `dependant` describes, when it takes nothing
+        FastAPI would have to solve (see the module's docstring); None otherwise."""
+        if (
+            dependant.dependencies
+            or dependant.body_params
+            or dependant.header_params
+            or dependant.cookie_params
+            or any(getattr(dependant, name) is not None for name in _OTHER_PARAMETERS)
+            or len(dependant.query_params) > 1
+        ):
+            return None
+        query = dependant.query_params[0] if dependant.query_params else None
+        model: type[BaseModel] | None = None
+        if query is not None:
+            annotation = query.field_info.annotation
+            if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+                return None
+            model = annotation
+        path = None
+        if dependant.path_params:
+            fields: dict[str, Any] = {
+                field.name: (field.field_info.annotation, field.field_info)
+                for field in dependant.path_params
+            }
+            path = create_model("PathParameters", **fields)
+        assert dependant.call is not None
+        return cls(
+            endpoint=dependant.call,
+            request_name=dependant.request_param_name,
+            path=path,
+            query_name=query.name if query is not None else None,
+            query=model,
+        )
+
+    async def __call__(self, request: Request) -> Response:
+        values: dict[str, Any] = {}
+        errors: list[Any] = []
+        if self.path is not None:
+            try:
+                values.update(self.path.model_validate(request.path_params))
+            except ValidationError as error:
+                errors += _located("path", error)
+        if self.query is not None:
+            assert self.query_name is not None
+            try:
+                values[self.query_name] = self.query.model_validate(dict(request.query_params))
+            except ValidationError as error:
+                errors += _located("query", error)
+        if errors:
+            raise RequestValidationError(errors)
+        if self.request_name is not None:
+            values[self.request_name] = request
+        return await self.endpoint(**values)
+
+
+def _located(where: str, error: ValidationError) -> list[dict[str, Any]]:
+    return [
+        {**detail, "loc": (where, *detail["loc"])}
+        for detail in error.errors(include_url=False, include_context=False)
+    ]
+
+
+class DirectCallRoute(APIRoute):
+    """A route whose endpoint is called directly when nothing in it needs FastAPI's
+    solving (see the module's docstring), and through FastAPI otherwise."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        super().__init__(path, endpoint, **options)
+        if DirectCall.of(self.dependant) is not None:
+            # Nothing to close after the response: Starlette's request_response, without
+            # the exit stacks FastAPI's opens for dependencies with `yield`.
+            self.app = request_response(self.get_route_handler())
+
+    def get_route_handler(self) -> Handler:
+        return DirectCall.of(self.dependant) or super().get_route_handler()

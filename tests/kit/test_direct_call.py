@@ -1,0 +1,123 @@
+"""An endpoint called directly gets what FastAPI would hand it, and fails as FastAPI fails."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
+from fastapi.routing import APIRoute
+from httpx import ASGITransport, AsyncClient
+from pydantic import Field
+
+from dreamlust.app import create_app
+from dreamlust.config import Settings
+from dreamlust.content.cards import json_response
+from dreamlust.errors import install_error_handlers
+from dreamlust.kit.direct_call import DirectCall, DirectCallRoute
+from dreamlust.kit.pagination import PageRequest
+from dreamlust.kit.schemas import SingleLine
+from dreamlust.models.enums import ContentType
+
+
+class ProbeQuery(PageRequest):
+    q: Annotated[str, Field(max_length=10), SingleLine]
+    type: ContentType | None = None
+    is_vr: bool | None = None
+    sort: Literal["latest", "popular"] = "latest"
+
+
+async def probe(
+    item_id: uuid.UUID,
+    name: Annotated[str, Path(max_length=5)],
+    request: Request,
+    query: Annotated[ProbeQuery, Query()],
+) -> Response:
+    return json_response(
+        {
+            "item_id": item_id,
+            "name": name,
+            "path": request.url.path,
+            "query": query.model_dump(mode="json"),
+        }
+    )
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def with_dependency(item_id: uuid.UUID, _: Annotated[None, Depends(_nothing)]) -> Response:
+    return json_response({"item_id": item_id})
+
+
+def _app(route_class: type[APIRoute]) -> FastAPI:
+    router = APIRouter(route_class=route_class)
+    router.add_api_route("/items/{item_id}/{name}", probe, methods=["GET"])
+    router.add_api_route("/solved/{item_id}", with_dependency, methods=["GET"])
+    app = FastAPI(routes=router.routes)
+    install_error_handlers(app)
+    return app
+
+
+ITEM = uuid.UUID("5f0c3c1e-7d7a-4c43-9d0e-6c1b8f0a2b11")
+REQUESTS = [
+    f"/items/{ITEM}/abc?q=heron",
+    f"/items/{ITEM}/abc?q=heron&limit=5&cursor=xyz&type=VIDEO&is_vr=true&sort=popular",
+    f"/items/{ITEM}/abc?q=heron&is_vr=0&unknown=1",
+    f"/items/{ITEM}/abc?q=first&q=second",  # the last of a repeated parameter
+    f"/items/{ITEM}/abc",  # q is required
+    f"/items/{ITEM}/abc?q=heron&limit=0",
+    f"/items/{ITEM}/abc?q=heron&limit=101&type=NOPE&sort=oldest",
+    f"/items/{ITEM}/abc?q=heron&limit=many&is_vr=maybe",
+    f"/items/{ITEM}/abc?q=far+too+long+words",
+    f"/items/{ITEM}/abc?q=two%0Alines",
+    f"/items/{ITEM}/abc?q=heron&cursor=" + "c" * 1025,
+    "/items/not-a-uuid/abcdefg?limit=0",  # path and query both wrong
+    f"/items/{ITEM.hex}/abc?q=heron",  # a UUID without dashes is a UUID
+]
+
+
+@pytest.mark.parametrize("path", REQUESTS)
+async def test_a_direct_call_answers_as_fastapi_solving_the_parameters_answers(path: str) -> None:
+    answers = []
+    for route_class in (APIRoute, DirectCallRoute):
+        transport = ASGITransport(app=_app(route_class))
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            response = await client.get(path)
+        answers.append((response.status_code, response.json()))
+    assert answers[0] == answers[1]
+
+
+async def test_only_endpoints_with_nothing_else_to_solve_are_called_directly() -> None:
+    routes = {
+        route.path: route
+        for route in _app(DirectCallRoute).routes
+        if isinstance(route, DirectCallRoute)
+    }
+    assert DirectCall.of(routes["/items/{item_id}/{name}"].dependant) is not None
+    assert DirectCall.of(routes["/solved/{item_id}"].dependant) is None
+    transport = ASGITransport(app=_app(DirectCallRoute))
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.get(f"/solved/{ITEM}")
+    assert response.json() == {"item_id": str(ITEM)}
+
+
+def test_the_public_reads_and_likes_are_called_directly(settings: Settings) -> None:
+    app = create_app(settings)
+    direct = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute) and DirectCall.of(route.dependant) is not None
+        for method in route.methods
+    }
+    assert {
+        ("GET", "/api/v1/content"),
+        ("GET", "/api/v1/content/trending"),
+        ("GET", "/api/v1/content/{content_id:uuid}"),
+        ("GET", "/api/v1/creators/{handle}/content"),
+        ("GET", "/api/v1/search"),
+        ("PUT", "/api/v1/content/{content_id}/like"),
+        ("DELETE", "/api/v1/content/{content_id}/like"),
+    } <= direct
