@@ -4,14 +4,18 @@ as SQLAlchemy raises it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import Row, Select, bindparam, text
+from sqlalchemy import Float, Row, Select, bindparam, event, func, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dreamlust.config import Settings
 from dreamlust.content.cards import select_cards
 from dreamlust.db import Database
 from dreamlust.kit.compiled_once import DriverRecord, fetch_rows
@@ -126,3 +130,73 @@ async def test_a_lost_connection_is_raised_as_sqlalchemy_raises_it(database: Dat
     async with database.session(write=False) as session:
         [row] = await fetch_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
     assert row.id == item_id
+
+
+_SECONDS = bindparam("seconds", type_=Float)
+_SLEEPING = select(func.pg_sleep(_SECONDS))  # built once, as the card statements are
+
+
+@pytest.mark.postgresql_only
+async def test_a_session_without_a_connection_reads_on_one_borrowed_for_the_statement(
+    database: Database, count_statements: StatementCounter
+) -> None:
+    async with database.transaction() as session:
+        item_id = await _item(session)
+    pool = database.engine.sync_engine.pool
+    count_statements.clear()
+    async with database.session(write=False) as session:
+        [row] = await fetch_rows(session, _card_of(session), {"card_id": item_id}, built_once=True)
+
+        assert not session.in_transaction()  # the session took no connection
+        assert pool.checkedout() == 0  # and the borrowed one is back in the pool
+
+    assert isinstance(row, DriverRecord)
+    assert row.id == item_id
+    assert count_statements.count == 1  # the listeners saw it
+    assert count_statements.in_transaction == [False]
+
+
+@pytest.mark.postgresql_only
+async def test_a_read_cancelled_midway_throws_its_borrowed_connection_away(
+    database: Database,
+) -> None:
+    pool = database.engine.sync_engine.pool
+    discarded: list[object] = []
+    event.listen(pool, "invalidate", lambda *args: discarded.append(args))
+    async with database.session(write=False) as session:
+        reading = asyncio.create_task(
+            fetch_rows(session, _SLEEPING, {"seconds": 30}, built_once=True)
+        )
+        await asyncio.sleep(0.3)
+        reading.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await reading
+
+    assert len(discarded) == 1  # not handed back in the middle of its statement
+    assert pool.checkedout() == 0
+    async with database.session(write=False) as session:
+        assert len(await fetch_rows(session, _SLEEPING, {"seconds": 0}, built_once=True)) == 1
+
+
+@pytest.mark.postgresql_only
+async def test_borrowed_connections_the_pool_cannot_keep_are_closed(settings: Settings) -> None:
+    database = Database(settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 4}))
+    drivers: list[asyncpg.Connection] = []
+
+    def note(connection: Connection, *_args: object) -> None:
+        drivers.append(connection.connection.driver_connection)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", note)
+    try:
+
+        async def read() -> None:
+            async with database.session(write=False) as session:
+                await fetch_rows(session, _SLEEPING, {"seconds": 0.3}, built_once=True)
+
+        await asyncio.gather(*(read() for _ in range(5)))  # five at once: four overflow
+
+        assert len(set(drivers)) == 5
+        assert database.engine.sync_engine.pool.checkedout() == 0
+        assert sorted(driver.is_closed() for driver in drivers) == [False, True, True, True, True]
+    finally:
+        await database.dispose()

@@ -6,18 +6,22 @@ asyncpg spends on the statement itself: on a content detail, a fifth of the requ
 The card statements are built once per shape (`content/repository.py`), and so is the
 statement that records a view without Redis (`views/repository.py`); here each is
 compiled once, and run on a PostgreSQL connection in autocommit (every read-only
-request's, and a view's) its SQL goes to asyncpg on the session's own connection, with
-the parameters in order, converted as SQLAlchemy would. The rows are asyncpg's records,
-read by attribute and by position like SQLAlchemy's rows.
+request's, and a view's) its SQL goes to asyncpg, with the parameters in order,
+converted as SQLAlchemy would: on the session's connection when it holds one, else on
+one borrowed from the engine's pool for the statement alone (the session then never
+takes one: a request that reads one card pays for no checkout through the session and
+its return). The rows are asyncpg's records, read by attribute and by position like
+SQLAlchemy's rows.
 
 What SQLAlchemy gives every statement still holds for these:
 - the engine's `before_cursor_execute` and `after_cursor_execute` listeners see the
   statement and its parameters (the slow-statement log, the tests' statement counts);
 - an error of the driver is not raised as it is: the statement is run again through
   SQLAlchemy, which raises and handles what it meets as it does for every statement (a
-  lost connection invalidates the pool and answers 503). A statement may be run twice,
-  so one that writes must be idempotent: the view's is (run again, it finds the viewer's
-  mark it moved, and counts nothing).
+  lost connection invalidates the pool and answers 503); a borrowed connection the
+  driver failed on, or whose statement was cancelled midway, is thrown away, not handed
+  back. A statement may be run twice, so one that writes must be idempotent: the
+  view's is (run again, it finds the viewer's mark it moved, and counts nothing).
 
 In a transaction (the card a write answers with) the statement goes through SQLAlchemy,
 which sends BEGIN first; so does every statement on SQLite, one SQLAlchemy must complete
@@ -34,9 +38,10 @@ from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 
 
 class Record(Protocol):
@@ -110,7 +115,16 @@ async def fetch_rows(
     Only a statement `built_once` (one of a bounded set, run with each request's
     parameters) goes to the driver, its compiled SQL kept for the next time. One built
     for the request goes through SQLAlchemy, whose cache finds its compiled form by its
-    structure: compiled here, it would be compiled anew each time, and kept."""
+    structure: compiled here, it would be compiled anew each time, and kept.
+
+    A session that holds no connection yet and would run in autocommit does not take
+    one for such a statement: the statement runs on a connection borrowed from the
+    engine's pool for it alone, and the session stays without one (a checkout through
+    the session and its return cost about 60 µs of CPU, a borrowed one about 20)."""
+    if built_once and not session.in_transaction():
+        rows = await _on_borrowed_connection(session, statement, params)
+        if rows is not None:
+            return rows
     connection = await session.connection()
     driver = _autocommit_driver(connection) if built_once else None
     compiled = _compiled(statement, connection.dialect) if driver is not None else None
@@ -118,9 +132,50 @@ async def fetch_rows(
         return await _through_sqlalchemy(connection, statement, params)
     arguments = compiled.arguments(params)
     try:
-        return await _fetch(connection, driver, compiled.sql, arguments)
+        return await _fetch(connection.sync_connection, driver, compiled.sql, arguments)
     except Exception:  # run again, for SQLAlchemy to raise it as it does any statement's
         return await _through_sqlalchemy(connection, statement, params)
+
+
+async def _on_borrowed_connection(
+    session: AsyncSession, statement: Select[Any], params: dict[str, Any]
+) -> Sequence[Record] | None:
+    """The rows of `statement` run on a connection of the session's engine, borrowed
+    from its pool and handed back; None when the session would not run it in
+    autocommit on asyncpg, or when the driver failed (a connection it had is then
+    thrown away), for the caller to run the statement through the session, which raises
+    and handles a failure as SQLAlchemy does."""
+    engine = session.bind
+    if (
+        not isinstance(engine, AsyncEngine)
+        or engine.dialect.driver != "asyncpg"
+        or engine.get_execution_options().get("isolation_level") is not None
+    ):
+        return None
+    compiled = _compiled(statement, engine.dialect)
+    if compiled is None:
+        return None
+    try:
+        pooled = await engine.raw_connection()
+    except Exception:  # connecting failed: the session's checkout raises it as SQLAlchemy does
+        return None
+    try:
+        if not pooled.dbapi_connection.autocommit:  # type: ignore[union-attr]
+            return None
+        # A connection around it, for the listeners: no checkout, nothing to close.
+        connection = Connection(engine.sync_engine, connection=pooled)
+        arguments = compiled.arguments(params)
+        return await _fetch(connection, pooled.driver_connection, compiled.sql, arguments)
+    except Exception:
+        pooled.invalidate()
+        return None
+    except BaseException:  # cancelled in the middle of the statement
+        pooled.invalidate()
+        raise
+    finally:
+        # Handed back in a greenlet: the pool closes a connection it cannot keep
+        # (overflow, or invalidated), and closing one waits for the server.
+        await greenlet_spawn(pooled.close)
 
 
 async def _through_sqlalchemy(
@@ -141,12 +196,11 @@ def _autocommit_driver(connection: AsyncConnection) -> Any | None:
 
 
 async def _fetch(
-    connection: AsyncConnection, driver: Any, sql: str, arguments: tuple[Any, ...]
+    connection: Connection | None, driver: Any, sql: str, arguments: tuple[Any, ...]
 ) -> Sequence[Record]:
-    sync = connection.sync_connection
-    assert sync is not None  # a session's connection is started
+    assert connection is not None  # a session's connection is started
     context = _DriverContext()
-    sync.dispatch.before_cursor_execute(sync, None, sql, arguments, context, False)
+    connection.dispatch.before_cursor_execute(connection, None, sql, arguments, context, False)
     records: list[DriverRecord] = await driver.fetch(sql, *arguments, record_class=DriverRecord)
-    sync.dispatch.after_cursor_execute(sync, None, sql, arguments, context, False)
+    connection.dispatch.after_cursor_execute(connection, None, sql, arguments, context, False)
     return records
