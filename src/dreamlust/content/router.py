@@ -71,6 +71,26 @@ class TrendingQuery(PageRequest):
     type: ContentType | None = None
 
 
+# The detail first: the most requested route, so the one a request is matched against first.
+@router.get("/content/{content_id:uuid}", response_model=ContentRead, openapi_extra=OPTIONAL_BEARER)
+async def read_content(content_id: uuid.UUID, request: Request) -> Response:
+    session, viewer, _ = await reading_of(request)
+
+    async def read(as_viewer: Viewer) -> tuple[Sequence[Record], Response]:
+        row = await service.card(session, content_id, as_viewer)
+        return [row], await cards.detail_response(session, row, as_viewer)
+
+    return await serve_cards(
+        runtime_of(request).cache,
+        session,
+        viewer,
+        name="content",
+        key=str(content_id),
+        scopes=(CATALOG, content_scope(content_id)),
+        read=read,
+    )
+
+
 @router.post("/content", status_code=status.HTTP_201_CREATED, response_model=ContentRead)
 async def create_content(
     data: ContentCreate,
@@ -142,25 +162,6 @@ async def trending_content(request: Request, query: Annotated[TrendingQuery, Que
         name="trending",
         key=f"{query.window.value}:{query.type or ''}:{query.limit}:{query.cursor or ''}",
         scopes=(CATALOG, LISTS),
-        read=read,
-    )
-
-
-@router.get("/content/{content_id:uuid}", response_model=ContentRead, openapi_extra=OPTIONAL_BEARER)
-async def read_content(content_id: uuid.UUID, request: Request) -> Response:
-    session, viewer, _ = await reading_of(request)
-
-    async def read(as_viewer: Viewer) -> tuple[Sequence[Record], Response]:
-        row = await service.card(session, content_id, as_viewer)
-        return [row], await cards.detail_response(session, row, as_viewer)
-
-    return await serve_cards(
-        runtime_of(request).cache,
-        session,
-        viewer,
-        name="content",
-        key=str(content_id),
-        scopes=(CATALOG, content_scope(content_id)),
         read=read,
     )
 

@@ -92,7 +92,7 @@ class DirectCall:
         errors: list[Any] = []
         if self.path is not None:
             try:
-                values.update(self.path.model_validate(request.path_params))
+                values.update(iter(self.path.model_validate(request.path_params)))
             except ValidationError as error:
                 errors += _located("path", error)
         if self.query is not None:
