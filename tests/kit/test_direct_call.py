@@ -52,10 +52,15 @@ async def with_dependency(item_id: uuid.UUID, _: Annotated[None, Depends(_nothin
     return json_response({"item_id": item_id})
 
 
+def in_thread(item_id: uuid.UUID) -> Response:
+    return json_response({"item_id": item_id})
+
+
 def _app(route_class: type[APIRoute]) -> FastAPI:
     router = APIRouter(route_class=route_class)
     router.add_api_route("/items/{item_id}/{name}", probe, methods=["GET"])
     router.add_api_route("/solved/{item_id}", with_dependency, methods=["GET"])
+    router.add_api_route("/threaded/{item_id}", in_thread, methods=["GET"])
     app = FastAPI(routes=router.routes)
     install_error_handlers(app)
     return app
@@ -98,10 +103,12 @@ async def test_only_endpoints_with_nothing_else_to_solve_are_called_directly() -
     }
     assert DirectCall.of(routes["/items/{item_id}/{name}"].dependant) is not None
     assert DirectCall.of(routes["/solved/{item_id}"].dependant) is None
+    assert DirectCall.of(routes["/threaded/{item_id}"].dependant) is None  # run in a thread
     transport = ASGITransport(app=_app(DirectCallRoute))
     async with AsyncClient(transport=transport, base_url="http://test") as client:
-        response = await client.get(f"/solved/{ITEM}")
-    assert response.json() == {"item_id": str(ITEM)}
+        for path in (f"/solved/{ITEM}", f"/threaded/{ITEM}"):
+            response = await client.get(path)
+            assert response.json() == {"item_id": str(ITEM)}
 
 
 def test_the_public_reads_and_likes_are_called_directly(settings: Settings) -> None:

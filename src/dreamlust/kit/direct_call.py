@@ -7,15 +7,16 @@ with `yield`. On the public reads that is a large share of the request: a list o
 content, with its eight query parameters, spent about 130 µs of CPU on them, a sixth of
 the request (see bench/README.md).
 
-An endpoint that takes nothing but the request, path parameters and at most one query
-model (`Annotated[Model, Query()]`, which OpenAPI shows as the model's fields) has
-nothing for FastAPI to solve that pydantic cannot do in one call: its path parameters
-are validated by one model, its query string by its own, and the errors are raised
-as FastAPI raises them (a `RequestValidationError` located in `path` or `query`).
+A coroutine endpoint that takes nothing but the request, path parameters and at most
+one query model (`Annotated[Model, Query()]`, which OpenAPI shows as the model's fields)
+has nothing for FastAPI to solve that pydantic cannot do in one call: its path
+parameters are validated by one model, its query string by its own, and the errors are
+raised as FastAPI raises them (a `RequestValidationError` located in `path` or `query`).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +57,8 @@ class DirectCall:
         """The direct call of the endpoint `dependant` describes, when it takes nothing
         FastAPI would have to solve (see the module's docstring); None otherwise."""
         if (
-            dependant.dependencies
+            not inspect.iscoroutinefunction(dependant.call)
+            or dependant.dependencies
             or dependant.body_params
             or dependant.header_params
             or dependant.cookie_params
@@ -78,7 +80,6 @@ class DirectCall:
                 for field in dependant.path_params
             }
             path = create_model("PathParameters", **fields)
-        assert dependant.call is not None
         return cls(
             endpoint=dependant.call,
             request_name=dependant.request_param_name,
