@@ -359,7 +359,7 @@ def measure(
     scripts_dir.mkdir()
     measurements = bench.Measurements()
     with serving(db_args, env, work) as server:
-        endpoints, scripts = bench.endpoints_to_measure(db_args, server, scripts_dir, secret_key)
+        endpoints, scripts = bench.endpoints_to_measure(db_args, scripts_dir, secret_key)
         check_answers(endpoints, server)
         bench.log(f"warming up ({args.warmup} s per endpoint)")
         for endpoint in endpoints:

@@ -775,7 +775,7 @@ def table(endpoints: Sequence[Endpoint], measurements: Measurements) -> str:
 
 
 def endpoints_to_measure(
-    args: argparse.Namespace, dreamlust: Server, scripts: Path, secret_key: str
+    args: argparse.Namespace, scripts: Path, secret_key: str
 ) -> tuple[list[Endpoint], dict[str, Path | None]]:
     url = database_url(args, args.db)
     ids = asyncio.run(sample(url, VISIBLE_IDS_SQL, DETAIL_IDS))
@@ -796,18 +796,11 @@ def endpoints_to_measure(
             "GET /content/{id}", detail_paths[0], detail_paths, (baseline_app.DETAIL_SQL, None)
         ),
     ]
-    # GET /search was being written while this bench was; measure it when dreamlust has it.
-    status, body = get(dreamlust.url + "/openapi.json")
-    if status == 200 and "/api/v1/search" in json.loads(body).get("paths", {}):
-        terms = asyncio.run(sample(url, SEARCH_TERMS_SQL, SEARCH_TERMS))
-        search_paths = tuple(
-            "/api/v1/search?" + urllib.parse.urlencode({"q": term}) for term in terms
-        )
-        # The terms are part of the SQL: the statements checked are the first term's.
-        search_sql = baseline_app.search_statements(baseline_app.search_terms(terms[0]))
-        endpoints.append(Endpoint("GET /search?q=", search_paths[0], search_paths, search_sql))
-    else:
-        log("GET /api/v1/search: dreamlust does not serve it: not measured")
+    terms = asyncio.run(sample(url, SEARCH_TERMS_SQL, SEARCH_TERMS))
+    search_paths = tuple("/api/v1/search?" + urllib.parse.urlencode({"q": term}) for term in terms)
+    # The terms are part of the SQL: the statements checked are the first term's.
+    search_sql = baseline_app.search_statements(baseline_app.search_terms(terms[0]))
+    endpoints.append(Endpoint("GET /search?q=", search_paths[0], search_paths, search_sql))
     feed_sql = baseline_app.FEED_SQL[True]  # the bench's viewer is an adult
     token = access_token(secret_key, asyncio.run(feed_viewer(url)))
     endpoints.append(
@@ -879,7 +872,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="dreamlust-bench-") as tmp:
         work = Path(tmp)
         with servers(args, env, work) as (dreamlust, baseline):
-            endpoints, scripts = endpoints_to_measure(args, dreamlust, work, secret_key)
+            endpoints, scripts = endpoints_to_measure(args, work, secret_key)
             log("checking that the baseline sends the same SQL as dreamlust")
             same_sql = check_sql(endpoints, dreamlust, env)
             log("checking that both servers return the same JSON")
