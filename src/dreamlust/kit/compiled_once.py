@@ -157,7 +157,10 @@ async def _on_borrowed_connection(
         return None
     try:
         pooled = await engine.raw_connection()
-    except Exception:  # connecting failed: the session's checkout raises it as SQLAlchemy does
+    except engine.dialect.loaded_dbapi.Error:
+        # The server refused the connection: the session's checkout meets it again and
+        # raises it as SQLAlchemy does. A full pool's timeout and an unreachable server
+        # are raised as they are, as through the session.
         return None
     try:
         if not pooled.dbapi_connection.autocommit:  # type: ignore[union-attr]
