@@ -122,9 +122,14 @@ async def fetch_rows(
     engine's pool for it alone, and the session stays without one (a checkout through
     the session and its return cost about 60 µs of CPU, a borrowed one about 20)."""
     if built_once and not session.in_transaction():
-        rows = await _on_borrowed_connection(session, statement, params)
-        if rows is not None:
-            return rows
+        engine = _autocommit_engine(session)
+        compiled = _compiled(statement, engine.dialect) if engine is not None else None
+        if engine is not None and compiled is not None:
+            rows = await _on_borrowed_connection(engine, compiled, params)
+            if rows is not None:
+                return rows
+            # Run again, for SQLAlchemy to raise it as it does any statement's.
+            return await _through_sqlalchemy(await session.connection(), statement, params)
     connection = await session.connection()
     driver = _autocommit_driver(connection) if built_once else None
     compiled = _compiled(statement, connection.dialect) if driver is not None else None
@@ -137,14 +142,9 @@ async def fetch_rows(
         return await _through_sqlalchemy(connection, statement, params)
 
 
-async def _on_borrowed_connection(
-    session: AsyncSession, statement: Select[Any], params: dict[str, Any]
-) -> Sequence[Record] | None:
-    """The rows of `statement` run on a connection of the session's engine, borrowed
-    from its pool and handed back; None when the session would not run it in
-    autocommit on asyncpg, or when the driver failed (a connection it had is then
-    thrown away), for the caller to run the statement through the session, which raises
-    and handles a failure as SQLAlchemy does."""
+def _autocommit_engine(session: AsyncSession) -> AsyncEngine | None:
+    """The session's engine when its statements run on asyncpg in autocommit (a session
+    that writes asks its connections for an isolation level)."""
     engine = session.bind
     if (
         not isinstance(engine, AsyncEngine)
@@ -152,15 +152,21 @@ async def _on_borrowed_connection(
         or engine.get_execution_options().get("isolation_level") is not None
     ):
         return None
-    compiled = _compiled(statement, engine.dialect)
-    if compiled is None:
-        return None
+    return engine
+
+
+async def _on_borrowed_connection(
+    engine: AsyncEngine, compiled: _Compiled, params: dict[str, Any]
+) -> Sequence[Record] | None:
+    """The rows of the `compiled` statement run on a connection borrowed from `engine`'s
+    pool and handed back; None when the server refused the connection or the driver
+    failed on it (the connection is then thrown away), for the caller to run the
+    statement through the session, which raises and handles a failure as SQLAlchemy
+    does. A full pool's timeout and an unreachable server are raised as they are, as
+    through the session."""
     try:
         pooled = await engine.raw_connection()
     except engine.dialect.loaded_dbapi.Error:
-        # The server refused the connection: the session's checkout meets it again and
-        # raises it as SQLAlchemy does. A full pool's timeout and an unreachable server
-        # are raised as they are, as through the session.
         return None
     try:
         if not pooled.dbapi_connection.autocommit:  # type: ignore[union-attr]
