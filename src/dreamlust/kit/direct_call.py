@@ -16,6 +16,7 @@ raised as FastAPI raises them (a `RequestValidationError` located in `path` or `
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -122,10 +123,14 @@ class DirectCallRoute(APIRoute):
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         super().__init__(path, endpoint, **options)
-        if DirectCall.of(self.dependant) is not None:
+        if self.direct_call is not None:
             # Nothing to close after the response: Starlette's request_response, without
             # the exit stacks FastAPI's opens for dependencies with `yield`.
             self.app = request_response(self.get_route_handler())
 
+    @functools.cached_property
+    def direct_call(self) -> DirectCall | None:
+        return DirectCall.of(self.dependant)
+
     def get_route_handler(self) -> Handler:
-        return DirectCall.of(self.dependant) or super().get_route_handler()
+        return self.direct_call or super().get_route_handler()
