@@ -38,10 +38,10 @@ from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import Select
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 
 
 class Record(Protocol):
@@ -137,7 +137,9 @@ async def fetch_rows(
         return await _through_sqlalchemy(connection, statement, params)
     arguments = compiled.arguments(params)
     try:
-        return await _fetch(connection.sync_connection, driver, compiled.sql, arguments)
+        sync = connection.sync_connection
+        assert sync is not None  # a session's connection is started
+        return await _fetch(sync, sync.dispatch, driver, compiled.sql, arguments)
     except Exception:  # run again, for SQLAlchemy to raise it as it does any statement's
         return await _through_sqlalchemy(connection, statement, params)
 
@@ -163,18 +165,37 @@ async def _on_borrowed_connection(
     failed on it (the connection is then thrown away), for the caller to run the
     statement through the session, which raises and handles a failure as SQLAlchemy
     does. A full pool's timeout and an unreachable server are raised as they are, as
-    through the session."""
+    through the session.
+
+    All of it runs in one greenlet: the pool may wait for a connection or open one when
+    it lends it, and close one it cannot keep (overflow, or invalidated) when it is
+    handed back, each through the driver. (A greenlet apiece for the checkout and the
+    return cost about 15 µs of CPU more.)"""
+    return await greenlet_spawn(_borrowed_fetch, engine.sync_engine, compiled, params)
+
+
+def _borrowed_fetch(
+    engine: Engine, compiled: _Compiled, params: dict[str, Any]
+) -> Sequence[Record] | None:
     try:
-        pooled = await engine.raw_connection()
+        pooled = engine.raw_connection()
     except engine.dialect.loaded_dbapi.Error:
         return None
     try:
         if not pooled.dbapi_connection.autocommit:  # type: ignore[union-attr]
             return None
-        # A connection around it, for the listeners: no checkout, nothing to close.
-        connection = Connection(engine.sync_engine, connection=pooled)
-        arguments = compiled.arguments(params)
-        return await _fetch(connection, pooled.driver_connection, compiled.sql, arguments)
+        # A connection around it, for the listeners: no checkout, nothing to close. It
+        # joins no events of its own (a fresh one can have none): the engine's are told.
+        connection = Connection(engine, connection=pooled, _has_events=False)
+        fetch = _fetch(
+            connection,
+            engine.dispatch,
+            pooled.driver_connection,
+            compiled.sql,
+            compiled.arguments(params),
+        )
+        rows: Sequence[Record] = await_only(fetch)
+        return rows
     except Exception:
         pooled.invalidate()
         return None
@@ -182,9 +203,7 @@ async def _on_borrowed_connection(
         pooled.invalidate()
         raise
     finally:
-        # Handed back in a greenlet: the pool closes a connection it cannot keep
-        # (overflow, or invalidated), and closing one waits for the server.
-        await greenlet_spawn(pooled.close)
+        pooled.close()
 
 
 async def _through_sqlalchemy(
@@ -205,11 +224,15 @@ def _autocommit_driver(connection: AsyncConnection) -> Any | None:
 
 
 async def _fetch(
-    connection: Connection | None, driver: Any, sql: str, arguments: tuple[Any, ...]
+    connection: Connection,
+    dispatch: Any,
+    driver: Any,
+    sql: str,
+    arguments: tuple[Any, ...],
 ) -> Sequence[Record]:
-    assert connection is not None  # a session's connection is started
+    """`sql` run by the driver, the cursor listeners of `dispatch` told about it."""
     context = _DriverContext()
-    connection.dispatch.before_cursor_execute(connection, None, sql, arguments, context, False)
+    dispatch.before_cursor_execute(connection, None, sql, arguments, context, False)
     records: list[DriverRecord] = await driver.fetch(sql, *arguments, record_class=DriverRecord)
-    connection.dispatch.after_cursor_execute(connection, None, sql, arguments, context, False)
+    dispatch.after_cursor_execute(connection, None, sql, arguments, context, False)
     return records
