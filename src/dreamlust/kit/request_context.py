@@ -12,7 +12,7 @@ import uuid
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
 
-from dreamlust.kit.ids import new_id
+from dreamlust.kit.ids import new_id_hex
 
 REQUEST_ID_HEADER = b"x-request-id"
 NO_REQUEST_ID = "-"
@@ -33,7 +33,7 @@ def open_request(
 ) -> tuple[RequestContext, Token[RequestContext | None]]:
     """The context of a new request, current from now on: its id is the client's
     `X-Request-ID` when that is safe to echo and log, else a new one."""
-    context = RequestContext(_incoming_request_id(headers) or new_id().hex)
+    context = RequestContext(_incoming_request_id(headers) or new_id_hex())
     return context, _current.set(context)
 
 
