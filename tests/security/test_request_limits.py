@@ -8,9 +8,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from fastapi import HTTPException
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message, Receive, Scope, Send
 
 from dreamlust.config import Settings
+from dreamlust.kit.body_limit import BodyLimit
 from dreamlust.runtime import Runtime
 from tests.fixtures.accounts import bearer, make_account
 from tests.fixtures.uploads import MiB, create_upload, creator_with_content, mp4_bytes, patch
@@ -55,6 +58,49 @@ async def test_a_streamed_body_without_a_length_is_cut_off_at_the_limit(
     response = await client.post(LOGIN, content=chunks(), headers=JSON)
     assert "content-length" not in response.request.headers
     _assert_too_large(response)
+
+
+@pytest.mark.parametrize(
+    ("http_version", "headers", "bounded"),
+    [
+        ("1.1", [], False),  # HTTP/1: without either header, a request has no body
+        ("1.1", [(b"transfer-encoding", b"chunked")], True),
+        ("1.1", [(b"content-length", b"x")], True),  # not a length: read, and counted
+        ("2", [], True),  # HTTP/2 streams a body without announcing it
+    ],
+)
+async def test_only_a_request_that_may_have_a_body_has_its_body_counted(
+    http_version: str, headers: list[tuple[bytes, bytes]], bounded: bool
+) -> None:
+    chunks = [b"x" * 8, b"x" * 8]
+
+    async def receive() -> Message:
+        body = chunks.pop(0)
+        return {"type": "http.request", "body": body, "more_body": bool(chunks)}
+
+    read: list[bytes] = []
+
+    async def reader(_scope: Scope, app_receive: Receive, _send: Send) -> None:
+        while True:
+            message = await app_receive()
+            read.append(message["body"])
+            if not message["more_body"]:
+                return
+
+    scope = {"type": "http", "http_version": http_version, "path": "/", "headers": headers}
+    limited = BodyLimit(reader, limit=10)
+    if bounded:
+        with pytest.raises(HTTPException) as refused:
+            await limited(scope, receive, _no_send)
+        assert refused.value.status_code == 413
+        assert read == [b"x" * 8], "cut off once past the limit"
+    else:
+        await limited(scope, receive, _no_send)
+        assert read == [b"x" * 8, b"x" * 8], "passed on as it came"
+
+
+async def _no_send(_message: Message) -> None:
+    raise AssertionError("nothing is answered")
 
 
 async def test_the_limit_covers_signed_in_writes_and_forms_too(

@@ -21,6 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dreamlust.errors import problem
 
 _CONTENT_LENGTH = b"content-length"
+_TRANSFER_ENCODING = b"transfer-encoding"
+# HTTP/1 versions, in which a request with neither header has no body (RFC 9112, 6.3).
+_HTTP1 = frozenset({"1.0", "1.1"})
 
 
 class BodyLimit:
@@ -37,8 +40,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _declared_length(scope)
-        if (declared is not None and declared <= self.limit) or self._is_exempt(scope["path"]):
+        declared, has_body = _announced_body(scope)
+        if (
+            not has_body
+            or (declared is not None and declared <= self.limit)
+            or self._is_exempt(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         if declared is not None:
@@ -62,8 +69,13 @@ class BodyLimit:
         return any(pattern.match(path) for pattern in self._exempt)
 
 
-def _declared_length(scope: Scope) -> int | None:
+def _announced_body(scope: Scope) -> tuple[int | None, bool]:
+    """The length the request's body announces (None when it announces none, or one
+    that is not a number), and whether it may have a body at all."""
+    streamed = scope.get("http_version") not in _HTTP1
     for name, value in scope["headers"]:
         if name == _CONTENT_LENGTH:
-            return int(value) if value.isdigit() else None
-    return None
+            return (int(value) if value.isdigit() else None), True
+        if name == _TRANSFER_ENCODING:
+            streamed = True
+    return None, streamed
