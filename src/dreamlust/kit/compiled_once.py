@@ -76,12 +76,12 @@ class _Compiled:
     sql: str
     converters: tuple[tuple[str, Callable[[Any], Any] | None], ...]
 
-    def arguments(self, params: dict[str, Any]) -> tuple[Any, ...]:
+    def arguments(self, params: dict[str, Any]) -> list[Any]:
         values = self.compiled.construct_params(params)
-        return tuple(
+        return [
             values[name] if convert is None else convert(values[name])
             for name, convert in self.converters
-        )
+        ]
 
 
 class _DriverContext:
@@ -228,7 +228,7 @@ async def _fetch(
     dispatch: Any,
     driver: Any,
     sql: str,
-    arguments: tuple[Any, ...],
+    arguments: list[Any],
 ) -> Sequence[Record]:
     """`sql` run by the driver, the cursor listeners of `dispatch` told about it."""
     context = _DriverContext()

@@ -27,7 +27,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError, create_model
-from starlette.routing import request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 Endpoint = Callable[..., Awaitable[Response]]
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -117,6 +117,19 @@ def _located(where: str, error: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _answering(handler: Handler) -> ASGIApp:
+    """The ASGI app of a route called directly: the handler's response, sent. There is
+    nothing to close after it (FastAPI's app opens exit stacks for dependencies with
+    `yield`), and an error is left to the application's exception middleware, which
+    holds the same handlers Starlette's `request_response` would look up again here."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await handler(Request(scope, receive, send))
+        await response(scope, receive, send)
+
+    return app
+
+
 class DirectCallRoute(APIRoute):
     """A route whose endpoint is called directly when nothing in it needs FastAPI's
     solving (see the module's docstring), and through FastAPI otherwise."""
@@ -124,9 +137,7 @@ class DirectCallRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         super().__init__(path, endpoint, **options)
         if self.direct_call is not None:
-            # Nothing to close after the response: Starlette's request_response, without
-            # the exit stacks FastAPI's opens for dependencies with `yield`.
-            self.app = request_response(self.get_route_handler())
+            self.app = _answering(self.get_route_handler())
 
     @functools.cached_property
     def direct_call(self) -> DirectCall | None:

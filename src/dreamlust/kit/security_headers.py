@@ -45,7 +45,8 @@ class SecurityHeaders:
         common = [*_EVERY_RESPONSE, *((_STRICT_TRANSPORT,) if https else ())]
         self._page_headers = tuple(common)
         self._api_headers = (*common, _CONTENT_SECURITY_POLICY)
-        self._pages = tuple(pages)
+        self._pages = frozenset(pages)
+        self._under_pages = tuple(f"{page}/" for page in self._pages)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,7 +72,7 @@ class SecurityHeaders:
             raise
 
     def _is_page(self, path: str) -> bool:
-        return any(path == page or path.startswith(f"{page}/") for page in self._pages)
+        return path in self._pages or path.startswith(self._under_pages)
 
 
 def _with(
@@ -79,5 +80,7 @@ def _with(
 ) -> list[tuple[bytes, bytes]]:
     headers = list(existing)
     present = {name.lower() for name, _ in headers}
-    headers.extend(header for header in added if header[0] not in present)
+    for header in added:
+        if header[0] not in present:
+            headers.append(header)
     return headers
