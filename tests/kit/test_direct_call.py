@@ -15,7 +15,7 @@ from dreamlust.app import create_app
 from dreamlust.config import Settings
 from dreamlust.content.cards import json_response
 from dreamlust.errors import install_error_handlers
-from dreamlust.kit.direct_call import DirectCall, DirectCallRoute
+from dreamlust.kit.direct_call import DirectCallRoute
 from dreamlust.kit.pagination import PageRequest
 from dreamlust.kit.schemas import SingleLine
 from dreamlust.models.enums import ContentType
@@ -44,6 +44,10 @@ async def probe(
     )
 
 
+async def typed(item_id: uuid.UUID, n: Annotated[int, Path(ge=2)]) -> Response:
+    return json_response({"item_id": item_id, "n": n})
+
+
 async def _nothing() -> None:
     return None
 
@@ -59,6 +63,7 @@ def in_thread(item_id: uuid.UUID) -> Response:
 def _app(route_class: type[APIRoute]) -> FastAPI:
     router = APIRouter(route_class=route_class)
     router.add_api_route("/items/{item_id}/{name}", probe, methods=["GET"])
+    router.add_api_route("/typed/{item_id:uuid}/{n:int}", typed, methods=["GET"])
     router.add_api_route("/solved/{item_id}", with_dependency, methods=["GET"])
     router.add_api_route("/threaded/{item_id}", in_thread, methods=["GET"])
     app = FastAPI(routes=router.routes)
@@ -81,6 +86,11 @@ REQUESTS = [
     f"/items/{ITEM}/abc?q=heron&cursor=" + "c" * 1025,
     "/items/not-a-uuid/abcdefg?limit=0",  # path and query both wrong
     f"/items/{ITEM.hex}/abc?q=heron",  # a UUID without dashes is a UUID
+    # Made a UUID and an int by the route's convertors, the int still held to its bound.
+    f"/typed/{ITEM}/3",
+    f"/typed/{ITEM.hex.upper()}/2",
+    f"/typed/{ITEM}/1",
+    "/typed/not-a-uuid/3",  # matches no route
 ]
 
 
@@ -95,15 +105,27 @@ async def test_a_direct_call_answers_as_fastapi_solving_the_parameters_answers(p
     assert answers[0] == answers[1]
 
 
+def test_a_path_parameter_its_convertor_made_what_it_declares_is_not_validated_again() -> None:
+    [route] = [
+        r for r in _app(DirectCallRoute).routes if getattr(r, "path", "").startswith("/typed")
+    ]
+    assert isinstance(route, DirectCallRoute)
+    call = route.direct_call
+    assert call is not None
+    assert call.converted == ("item_id",)
+    assert call.path is not None
+    assert set(call.path.model_fields) == {"n"}, "n has a bound of its own"
+
+
 async def test_only_endpoints_with_nothing_else_to_solve_are_called_directly() -> None:
     routes = {
         route.path: route
         for route in _app(DirectCallRoute).routes
         if isinstance(route, DirectCallRoute)
     }
-    assert DirectCall.of(routes["/items/{item_id}/{name}"].dependant) is not None
-    assert DirectCall.of(routes["/solved/{item_id}"].dependant) is None
-    assert DirectCall.of(routes["/threaded/{item_id}"].dependant) is None  # run in a thread
+    assert routes["/items/{item_id}/{name}"].direct_call is not None
+    assert routes["/solved/{item_id}"].direct_call is None
+    assert routes["/threaded/{item_id}"].direct_call is None  # run in a thread
     transport = ASGITransport(app=_app(DirectCallRoute))
     async with AsyncClient(transport=transport, base_url="http://test") as client:
         for path in (f"/solved/{ITEM}", f"/threaded/{ITEM}"):
@@ -116,8 +138,8 @@ def test_the_public_reads_and_likes_are_called_directly(settings: Settings) -> N
     direct = {
         (method, route.path)
         for route in app.routes
-        if isinstance(route, APIRoute) and DirectCall.of(route.dependant) is not None
-        for method in route.methods
+        if isinstance(route, DirectCallRoute) and route.direct_call is not None
+        for method in route.methods or ()
     }
     assert {
         ("GET", "/api/v1/content"),

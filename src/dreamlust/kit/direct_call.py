@@ -18,15 +18,25 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Coroutine
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi._compat import ModelField
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError, create_model
+from starlette.convertors import (
+    Convertor,
+    FloatConvertor,
+    IntegerConvertor,
+    PathConvertor,
+    StringConvertor,
+    UUIDConvertor,
+)
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Endpoint = Callable[..., Awaitable[Response]]
@@ -43,20 +53,34 @@ _OTHER_PARAMETERS = (
 )
 
 
+# What each of Starlette's convertors makes of the text it matched.
+_CONVERTED: dict[type[Convertor[Any]], type] = {
+    StringConvertor: str,
+    PathConvertor: str,
+    IntegerConvertor: int,
+    FloatConvertor: float,
+    UUIDConvertor: uuid.UUID,
+}
+
+
 @dataclass(frozen=True)
 class DirectCall:
     """How to call one endpoint with its parameters: see the module's docstring."""
 
     endpoint: Endpoint
     request_name: str | None
+    converted: tuple[str, ...]
     path: type[BaseModel] | None
     query_name: str | None
     query: type[BaseModel] | None
 
     @classmethod
-    def of(cls, dependant: Dependant) -> DirectCall | None:
+    def of(
+        cls, dependant: Dependant, convertors: Mapping[str, Convertor[Any]]
+    ) -> DirectCall | None:
         """The direct call of the endpoint `dependant` describes, when it takes nothing
-        FastAPI would have to solve (see the module's docstring); None otherwise."""
+        FastAPI would have to solve (see the module's docstring); None otherwise.
+        `convertors`: the route's, by path parameter."""
         if (
             not inspect.iscoroutinefunction(dependant.call)
             or dependant.dependencies
@@ -74,27 +98,30 @@ class DirectCall:
             if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
                 return None
             model = annotation
+        converted = [f for f in dependant.path_params if _is_converted(f, convertors.get(f.name))]
+        checked = [field for field in dependant.path_params if field not in converted]
         path = None
-        if dependant.path_params:
+        if checked:
             fields: dict[str, Any] = {
-                field.name: (field.field_info.annotation, field.field_info)
-                for field in dependant.path_params
+                field.name: (field.field_info.annotation, field.field_info) for field in checked
             }
             path = create_model("PathParameters", **fields)
         return cls(
             endpoint=dependant.call,
             request_name=dependant.request_param_name,
+            converted=tuple(field.name for field in converted),
             path=path,
             query_name=query.name if query is not None else None,
             query=model,
         )
 
     async def __call__(self, request: Request) -> Response:
-        values: dict[str, Any] = {}
+        path_params = request.path_params
+        values: dict[str, Any] = {name: path_params[name] for name in self.converted}
         errors: list[Any] = []
         if self.path is not None:
             try:
-                values.update(iter(self.path.model_validate(request.path_params)))
+                values.update(iter(self.path.model_validate(path_params)))
             except ValidationError as error:
                 errors += _located("path", error)
         if self.query is not None:
@@ -108,6 +135,16 @@ class DirectCall:
         if self.request_name is not None:
             values[self.request_name] = request
         return await self.endpoint(**values)
+
+
+def _is_converted(field: ModelField, convertor: Convertor[Any] | None) -> bool:
+    """Whether the route's convertor already made the path parameter what its field
+    declares (`{content_id:uuid}` for a plain `uuid.UUID`): a value it matched is then
+    valid as it is, and its model would only check it again."""
+    if convertor is None:
+        return False
+    info = field.field_info
+    return info.annotation is _CONVERTED.get(type(convertor)) and not info.metadata
 
 
 def _located(where: str, error: ValidationError) -> list[dict[str, Any]]:
@@ -141,7 +178,7 @@ class DirectCallRoute(APIRoute):
 
     @functools.cached_property
     def direct_call(self) -> DirectCall | None:
-        return DirectCall.of(self.dependant)
+        return DirectCall.of(self.dependant, self.param_convertors)
 
     def get_route_handler(self) -> Handler:
         return self.direct_call or super().get_route_handler()
