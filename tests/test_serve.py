@@ -29,7 +29,10 @@ async def test_serve_on_a_fresh_database_migrates_seeds_and_answers(
 ) -> None:
     database_url, base_url = served_database
     async with httpx.AsyncClient(base_url=base_url, timeout=5) as client:
-        assert (await client.get("/healthz")).status_code == 200
+        healthz = await client.get("/healthz")
+        assert healthz.status_code == 200
+        assert "server" not in healthz.headers, "the server's software is not named"
+        assert "date" in healthz.headers
         assert (await client.get("/readyz")).status_code == 200
 
     database = Database(make_settings(database_url))

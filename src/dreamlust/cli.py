@@ -47,7 +47,9 @@ def serve(
 
 
 def _serve(host: str, port: int, workers: int) -> None:
-    """uvicorn's own access log is off: each worker writes one line per request itself."""
+    """uvicorn's own access log is off: each worker writes one line per request itself.
+    Answers carry no `Server` header: naming the server software and its version helps
+    no client, only someone looking for a known flaw in it."""
     uvicorn.run(
         "dreamlust.app:create_serving_app",
         factory=True,
@@ -59,6 +61,7 @@ def _serve(host: str, port: int, workers: int) -> None:
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        server_header=False,
     )
 
 
