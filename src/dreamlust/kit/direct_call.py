@@ -37,7 +37,7 @@ from starlette.convertors import (
     StringConvertor,
     UUIDConvertor,
 )
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import request_response
 
 Endpoint = Callable[..., Awaitable[Response]]
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -154,19 +154,6 @@ def _located(where: str, error: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def _answering(handler: Handler) -> ASGIApp:
-    """The ASGI app of a route called directly: the handler's response, sent. There is
-    nothing to close after it (FastAPI's app opens exit stacks for dependencies with
-    `yield`), and an error is left to the application's exception middleware, which
-    holds the same handlers Starlette's `request_response` would look up again here."""
-
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        response = await handler(Request(scope, receive, send))
-        await response(scope, receive, send)
-
-    return app
-
-
 class DirectCallRoute(APIRoute):
     """A route whose endpoint is called directly when nothing in it needs FastAPI's
     solving (see the module's docstring), and through FastAPI otherwise."""
@@ -174,7 +161,11 @@ class DirectCallRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         super().__init__(path, endpoint, **options)
         if self.direct_call is not None:
-            self.app = _answering(self.get_route_handler())
+            # Nothing to close after the response: Starlette's request_response, without
+            # the exit stacks FastAPI's opens for dependencies with `yield`. (Its errors
+            # are answered at the route, inside what wraps the route's `handle`: the
+            # write limit's quota headers reach them.)
+            self.app = request_response(self.get_route_handler())
 
     @functools.cached_property
     def direct_call(self) -> DirectCall | None:
