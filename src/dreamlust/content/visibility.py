@@ -39,7 +39,7 @@ class Viewer:
     @classmethod
     def of(cls, user: User | None, today: date) -> Viewer:
         if user is None:
-            return cls()
+            return ANONYMOUS
         adult = user.birth_date is not None and _age(user.birth_date, today) >= ADULT_AGE
         known_minor = user.birth_date is not None and not adult
         policy = Preferences.of(user.preferences).nsfw_policy
@@ -57,6 +57,11 @@ class Viewer:
     @property
     def blurs_nsfw(self) -> bool:
         return self.nsfw_policy is NsfwPolicy.BLUR
+
+
+# Every anonymous viewer: one viewer, made once (a frozen dataclass costs its fields'
+# assignments each time it is made).
+ANONYMOUS = Viewer()
 
 
 def approved_creators() -> ColumnElement[bool]:

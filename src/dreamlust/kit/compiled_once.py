@@ -148,13 +148,18 @@ def _autocommit_engine(session: AsyncSession) -> AsyncEngine | None:
     """The session's engine when its statements run on asyncpg in autocommit (a session
     that writes asks its connections for an isolation level)."""
     engine = session.bind
-    if (
-        not isinstance(engine, AsyncEngine)
-        or engine.dialect.driver != "asyncpg"
-        or engine.get_execution_options().get("isolation_level") is not None
-    ):
-        return None
-    return engine
+    if isinstance(engine, AsyncEngine) and _in_autocommit_on_asyncpg(engine):
+        return engine
+    return None
+
+
+@functools.lru_cache(maxsize=32)
+def _in_autocommit_on_asyncpg(engine: AsyncEngine) -> bool:
+    """Asked once per engine (an engine's dialect and options never change)."""
+    return (
+        engine.dialect.driver == "asyncpg"
+        and engine.get_execution_options().get("isolation_level") is None
+    )
 
 
 async def _on_borrowed_connection(
