@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.background import BackgroundTasks
 
 from dreamlust.config import API_PREFIX
+from dreamlust.db import Database
 from dreamlust.kit.after_commit import Job, run_jobs, take_jobs, take_response_jobs
 from dreamlust.kit.direct_call import DirectCallRoute
 from dreamlust.runtime import runtime_of
@@ -64,11 +65,7 @@ class SessionRoute(DirectCallRoute):
         async def in_session(request: Request) -> Response:
             database = runtime_of(request).database
             if request.method in _READ_ONLY_METHODS:
-                session = request.scope[_SCOPE_KEY] = database.request_session(write=False)
-                try:
-                    return await handler(request)
-                finally:
-                    await database.end_request_session(session)
+                return await _in_read_session(database, request, handler)
             in_transaction = database.is_sqlite or not self.autocommit_writes
             session = request.scope[_SCOPE_KEY] = database.request_session(write=in_transaction)
             try:
@@ -106,14 +103,18 @@ class ReadSessionRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def in_session(request: Request) -> Response:
-            database = runtime_of(request).database
-            session = request.scope[_SCOPE_KEY] = database.request_session(write=False)
-            try:
-                return await handler(request)
-            finally:
-                await database.end_request_session(session)
+            return await _in_read_session(runtime_of(request).database, request, handler)
 
         return in_session
+
+
+async def _in_read_session(database: Database, request: Request, handler: Handler) -> Response:
+    """`handler`'s response to `request`, run in a read session of the request's own."""
+    session = request.scope[_SCOPE_KEY] = database.request_session(write=False)
+    try:
+        return await handler(request)
+    finally:
+        await database.end_request_session(session)
 
 
 def api_router(
