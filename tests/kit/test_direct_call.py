@@ -6,10 +6,10 @@ import uuid
 from typing import Annotated, Literal
 
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, FastAPI, Path, Query, Request, Response
 from fastapi.routing import APIRoute
 from httpx import ASGITransport, AsyncClient
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from dreamlust.app import create_app
 from dreamlust.config import Settings
@@ -44,6 +44,29 @@ async def probe(
     )
 
 
+class ProbeBody(BaseModel):
+    duration: Annotated[int, Field(strict=True, ge=0)] | None = None
+    label: Annotated[str, Field(max_length=5)] = "none"
+
+
+async def with_body(
+    item_id: uuid.UUID, body: Annotated[ProbeBody | None, Body()] = None
+) -> Response:
+    return json_response(
+        {"item_id": item_id, "body": body.model_dump() if body is not None else None}
+    )
+
+
+async def with_required_body(item_id: uuid.UUID, body: ProbeBody) -> Response:
+    return json_response({"item_id": item_id, "body": body.model_dump()})
+
+
+async def with_embedded_body(
+    item_id: uuid.UUID, body: Annotated[ProbeBody, Body(embed=True)]
+) -> Response:
+    return json_response({"item_id": item_id, "body": body.model_dump()})
+
+
 async def typed(item_id: uuid.UUID, n: Annotated[int, Path(ge=2)]) -> Response:
     return json_response({"item_id": item_id, "n": n})
 
@@ -66,6 +89,9 @@ def _app(route_class: type[APIRoute]) -> FastAPI:
     router.add_api_route("/typed/{item_id:uuid}/{n:int}", typed, methods=["GET"])
     router.add_api_route("/solved/{item_id}", with_dependency, methods=["GET"])
     router.add_api_route("/threaded/{item_id}", in_thread, methods=["GET"])
+    router.add_api_route("/bodies/{item_id}", with_body, methods=["POST"])
+    router.add_api_route("/required-bodies/{item_id}", with_required_body, methods=["POST"])
+    router.add_api_route("/embedded-bodies/{item_id}", with_embedded_body, methods=["POST"])
     app = FastAPI(routes=router.routes)
     install_error_handlers(app)
     return app
@@ -94,14 +120,52 @@ REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("path", REQUESTS)
-async def test_a_direct_call_answers_as_fastapi_solving_the_parameters_answers(path: str) -> None:
+JSON = {"content-type": "application/json"}
+# (path, body, headers) of a POST
+BODY_REQUESTS = [
+    (f"/bodies/{ITEM}", b'{"duration": 30, "label": "abc"}', JSON),
+    (f"/bodies/{ITEM}", b"", JSON),  # no body: the default
+    (f"/bodies/{ITEM}", b"null", JSON),
+    (f"/bodies/{ITEM}", b'{"duration": "30"}', JSON),  # strict: a string is no int
+    (f"/bodies/{ITEM}", b'{"duration": -1, "label": "far too long"}', JSON),
+    (f"/bodies/{ITEM}", b'{"duration": 30', JSON),  # not JSON
+    (f"/bodies/{ITEM}", b"[1, 2]", JSON),
+    (f"/bodies/{ITEM}", b'{"duration": 30}', {"content-type": "Application/JSON; charset=utf-8"}),
+    (f"/bodies/{ITEM}", b'{"duration": 30}', {"content-type": "application/merge-patch+json"}),
+    (f"/bodies/{ITEM}", b'{"duration": 30}', {"content-type": "text/plain"}),  # left as bytes
+    (f"/bodies/{ITEM}", b'{"duration": 30}', {"content-type": "application/json, text/plain"}),
+    (f"/bodies/{ITEM}", b'{"duration": 30}', {}),  # no content type: left as bytes
+    ("/bodies/not-a-uuid", b'{"duration": -1}', JSON),  # path and body both wrong
+    ("/bodies/not-a-uuid", b"{", JSON),  # JSON that does not parse is answered first
+    (f"/required-bodies/{ITEM}", b"", JSON),  # a required body missing
+    (f"/required-bodies/{ITEM}", b'{"label": "abc"}', JSON),
+    (f"/embedded-bodies/{ITEM}", b'{"body": {"label": "abc"}}', JSON),
+]
+
+
+async def _answers(
+    method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> list[tuple[int, object]]:
     answers = []
     for route_class in (APIRoute, DirectCallRoute):
         transport = ASGITransport(app=_app(route_class))
         async with AsyncClient(transport=transport, base_url="http://test") as client:
-            response = await client.get(path)
+            response = await client.request(method, path, content=body, headers=headers)
         answers.append((response.status_code, response.json()))
+    return answers
+
+
+@pytest.mark.parametrize("path", REQUESTS)
+async def test_a_direct_call_answers_as_fastapi_solving_the_parameters_answers(path: str) -> None:
+    answers = await _answers("GET", path)
+    assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize(("path", "body", "headers"), BODY_REQUESTS)
+async def test_a_direct_call_reads_a_body_as_fastapi_reads_it(
+    path: str, body: bytes, headers: dict[str, str]
+) -> None:
+    answers = await _answers("POST", path, body, headers)
     assert answers[0] == answers[1]
 
 
@@ -124,6 +188,9 @@ async def test_only_endpoints_with_nothing_else_to_solve_are_called_directly() -
         if isinstance(route, DirectCallRoute)
     }
     assert routes["/items/{item_id}/{name}"].direct_call is not None
+    assert routes["/bodies/{item_id}"].direct_call is not None
+    assert routes["/required-bodies/{item_id}"].direct_call is not None
+    assert routes["/embedded-bodies/{item_id}"].direct_call is None  # left to FastAPI
     assert routes["/solved/{item_id}"].direct_call is None
     assert routes["/threaded/{item_id}"].direct_call is None  # run in a thread
     transport = ASGITransport(app=_app(DirectCallRoute))
@@ -133,7 +200,7 @@ async def test_only_endpoints_with_nothing_else_to_solve_are_called_directly() -
             assert response.json() == {"item_id": str(ITEM)}
 
 
-def test_the_public_reads_and_likes_are_called_directly(settings: Settings) -> None:
+def test_the_public_reads_views_and_likes_are_called_directly(settings: Settings) -> None:
     app = create_app(settings)
     direct = {
         (method, route.path)
@@ -147,6 +214,7 @@ def test_the_public_reads_and_likes_are_called_directly(settings: Settings) -> N
         ("GET", "/api/v1/content/{content_id:uuid}"),
         ("GET", "/api/v1/creators/{handle}/content"),
         ("GET", "/api/v1/search"),
+        ("POST", "/api/v1/content/{content_id}/views"),
         ("PUT", "/api/v1/content/{content_id}/like"),
         ("DELETE", "/api/v1/content/{content_id}/like"),
     } <= direct

@@ -9,6 +9,7 @@ never stored. An anonymous view just before midnight UTC and another just after 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import uuid
@@ -44,9 +45,16 @@ def identify(
 
 
 def _user_hash(secret: bytes, user_id: uuid.UUID) -> str:
-    return hmac.new(derive_key(secret, "views:user"), user_id.bytes, hashlib.sha256).hexdigest()
+    return hmac.new(_key(secret, "views:user"), user_id.bytes, hashlib.sha256).hexdigest()
 
 
 def _visitor_hash(secret: bytes, address: str, user_agent: str, today: date) -> str:
-    key = derive_key(secret, f"views:visitor:{today.isoformat()}")
+    key = _key(secret, f"views:visitor:{today.isoformat()}")
     return hmac.new(key, f"{address}\n{user_agent}".encode(), hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def _key(secret: bytes, purpose: str) -> bytes:
+    """The key of `purpose`, derived once for every view that uses it (that day's, for
+    anonymous viewers), not once per view."""
+    return derive_key(secret, purpose)
