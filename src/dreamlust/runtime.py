@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from redis.asyncio import Redis
@@ -14,6 +14,7 @@ from dreamlust.cache import tracking
 from dreamlust.cache.read_cache import ReadCache
 from dreamlust.config import Settings
 from dreamlust.db import Database
+from dreamlust.kit.keyed_locks import KeyedLocks
 from dreamlust.kit.pagination import CursorCodec, Paginator
 from dreamlust.kit.rate_limit import RateLimiter
 from dreamlust.mail import Mailer, create_mailer
@@ -37,6 +38,9 @@ class Runtime:
     storage: Storage
     unsubscribe_tokens: UnsubscribeTokens
     cache: ReadCache | None = None
+    # Writes of an item's counters that go straight to the database take turns per item
+    # in this process (see `views/service.py`).
+    counter_writes: KeyedLocks = field(default_factory=KeyedLocks)
 
     @classmethod
     def start(cls, settings: Settings, *, database: Database | None = None) -> Runtime:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dreamlust.content.visibility import Viewer
@@ -141,20 +141,59 @@ async def test_a_signed_in_viewer_is_one_viewer_on_any_device(
 
 
 async def test_identical_concurrent_views_count_once(
-    views_app: ViewsApp, session: AsyncSession
+    make_views_app: MakeViewsApp, session: AsyncSession
 ) -> None:
+    # Two applications, as two processes: within one, views of an item take turns; it is
+    # the database (or Redis) that tells the two processes' identical views apart.
+    views_app = await make_views_app()
+    other = await make_views_app(view_buffer_prefix=views_app.runtime.settings.view_buffer_prefix)
     content = await _published(session)
     headers = headers_for(views_app.runtime, await make_account(session))
     path = f"/api/v1/content/{content.id}/views"
 
     responses = await asyncio.gather(
-        *(views_app.client.post(path, headers=headers) for _ in range(32))
+        *(app.client.post(path, headers=headers) for _ in range(16) for app in (views_app, other))
     )
 
     assert {response.status_code for response in responses} == {202}
     assert sum(response.json()["counted"] for response in responses) == 1
     await views_app.flush()
     assert await counts(session, content) == (1, 1, 1)
+
+
+@pytest.mark.postgresql_only  # SQLite runs one write transaction at a time anyway
+@pytest.mark.parametrize("path", ["direct"])
+async def test_views_of_one_item_take_turns_in_a_process(
+    views_app: ViewsApp, session: AsyncSession
+) -> None:
+    content = await _published(session)
+    in_flight = most = 0
+
+    def sent(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        nonlocal in_flight, most
+        if "view_marks" in statement:
+            in_flight += 1
+            most = max(most, in_flight)
+
+    def answered(_conn: Connection, _cursor: object, statement: str, *_args: object) -> None:
+        nonlocal in_flight
+        if "view_marks" in statement:
+            in_flight -= 1
+
+    event.listen(Engine, "before_cursor_execute", sent)
+    event.listen(Engine, "after_cursor_execute", answered)
+    try:
+        counted = await asyncio.gather(
+            *(_view(views_app, content, headers={"User-Agent": f"agent-{n}"}) for n in range(32))
+        )
+    finally:
+        event.remove(Engine, "before_cursor_execute", sent)
+        event.remove(Engine, "after_cursor_execute", answered)
+
+    assert all(counted)
+    assert most == 1
+    assert len(views_app.runtime.counter_writes) == 0  # no lock left behind
+    assert await counts(session, content) == (32, 32, 32)
 
 
 async def test_views_of_content_of_one_creator_add_up_on_the_creator(

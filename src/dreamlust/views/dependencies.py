@@ -12,6 +12,7 @@ from dreamlust.config import Settings
 from dreamlust.content.visibility import Viewer
 from dreamlust.kit.client_address import client_address
 from dreamlust.kit.clock import utcnow
+from dreamlust.kit.keyed_locks import KeyedLocks
 from dreamlust.request_session import get_session
 from dreamlust.runtime import runtime_of
 from dreamlust.views import service
@@ -21,13 +22,15 @@ from dreamlust.views.identity import Watcher, identify
 
 class Recording(NamedTuple):
     """The request's session, the settings, the view buffer (None: views go straight to
-    the database), the viewer and the watcher behind them. Read by the route rather than
+    the database, taking turns per item in `counter_writes`), the viewer and the watcher
+    behind them. Read by the route rather than
     through dependencies: recording a view is the most frequent write, and each
     dependency node costs FastAPI work on every request (see bench/README.md)."""
 
     session: AsyncSession
     settings: Settings
     buffer: ViewBuffer | None
+    counter_writes: KeyedLocks
     viewer: Viewer
     watcher: Watcher
 
@@ -42,4 +45,11 @@ async def recording_of(request: Request) -> Recording:
     watcher = identify(
         settings.signing_key(), user, address, request.headers.get("user-agent"), today
     )
-    return Recording(session, settings, service.buffer_of(runtime), Viewer.of(user, today), watcher)
+    return Recording(
+        session,
+        settings,
+        service.buffer_of(runtime),
+        runtime.counter_writes,
+        Viewer.of(user, today),
+        watcher,
+    )

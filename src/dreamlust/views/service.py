@@ -36,6 +36,7 @@ from dreamlust.content.visibility import Viewer
 from dreamlust.errors import NotFound, ServiceUnavailable
 from dreamlust.kit.compiled_once import Record
 from dreamlust.kit.ids import new_id
+from dreamlust.kit.keyed_locks import KeyedLocks
 from dreamlust.kit.pagination import KeysetPage, PageRequest, Paginator
 from dreamlust.kit.rate_limit import GeneralHits
 from dreamlust.models import User
@@ -60,7 +61,7 @@ def buffer_of(runtime: Runtime) -> ViewBuffer | None:
 async def record_view(
     session: AsyncSession,
     settings: Settings,
-    buffer: ViewBuffer | None,
+    to: ViewBuffer | KeyedLocks,
     content_id: uuid.UUID,
     viewer: Viewer,
     watcher: Watcher,
@@ -70,7 +71,18 @@ async def record_view(
 ) -> bool:
     """Count a view of the item unless this watcher was counted within the window; whether
     it was counted. 404 when the viewer may not open the item. The write's `hits` of the
-    general limits are counted first (429 over the limit)."""
+    general limits are counted first (429 over the limit).
+
+    The view goes `to` the Redis buffer, or straight to the database, where the views of
+    one item take turns in this process (`KeyedLocks`, by item): each view updates the
+    item's and its creator's counters, so views of a hot item all queue on those two rows.
+    Queued in PostgreSQL, each waiting view holds a pooled connection and costs the
+    server a lock wait, a wake-up and a second look at the row it waited for; on the
+    bench's hot item that queue took as much CPU as the views themselves, and halved how
+    many were recorded (bench/README.md). Taking turns here, at most one view of an item
+    per process waits in PostgreSQL, the others wait for their turn at no cost and
+    without a connection. What deduplicates and counts a view is still the database's
+    statement, whichever process sends it."""
     view = BufferedView(
         id=new_id(),
         content_id=content_id,
@@ -82,16 +94,19 @@ async def record_view(
     )
     window = timedelta(minutes=settings.view_dedup_minutes)
     views = ViewRepository(session)
-    if buffer is not None:
+    if isinstance(to, ViewBuffer):
         try:
-            return await _buffer(views, buffer, view, viewer, int(window.total_seconds()), hits)
+            return await _buffer(views, to, view, viewer, int(window.total_seconds()), hits)
         except RedisError as exc:
             raise ServiceUnavailable(
                 "Views cannot be recorded right now; try again shortly.", retry_after=5
             ) from exc
     if hits is not None:
         await hits.count()
-    counted = await views.count_unless_seen(view.row(user_exists=True), viewer, now - window, now)
+    async with to[content_id]:
+        counted = await views.count_unless_seen(
+            view.row(user_exists=True), viewer, now - window, now
+        )
     if counted is None:
         raise NotFound("No such content.")
     return counted
