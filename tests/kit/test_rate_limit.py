@@ -21,7 +21,15 @@ from dreamlust.errors import (
     ServiceUnavailable,
     install_error_handlers,
 )
-from dreamlust.kit.rate_limit import GeneralHits, Limit, Quota, RateLimiter, reporting_quotas
+from dreamlust.kit.rate_limit import (
+    GeneralHits,
+    Limit,
+    Quota,
+    RateLimiter,
+    WindowCounts,
+    _WindowHit,
+    reporting_quotas,
+)
 from dreamlust.runtime import Runtime
 from tests.conftest import make_settings
 from tests.fixtures.redis import available_redis_url, connect_redis
@@ -216,6 +224,24 @@ async def test_a_general_limit_frees_again_in_the_next_window(store: Store) -> N
     await asyncio.sleep(int(refused.value.headers["Retry-After"]))
 
     await _spend(limiter, Limit.WRITE_PER_ACCOUNT, "alice")
+
+
+def _hit(key: str, window: int, period: int = 60) -> _WindowHit:
+    return _WindowHit(Limit.WRITE_PER_ADDRESS, 100, key, period, window, reset=1)
+
+
+def test_in_memory_a_window_keeps_its_own_counts_and_the_next_drops_them() -> None:
+    counts = WindowCounts()
+
+    assert [counts.count(_hit("a", 7)) for _ in range(3)] == [1, 2, 3]
+    assert counts.count(_hit("b", 7)) == 1
+    assert counts.count(_hit("a", 7, period=3600)) == 1  # another window length apart
+    assert len(counts) == 3
+
+    assert counts.count(_hit("a", 8)) == 1
+    assert len(counts) == 2  # the minute that ended is gone, the hour stays
+    assert counts.count(_hit("b", 7)) == 1  # a late hit of the ended window: its first
+    assert counts.count(_hit("a", 8)) == 2
 
 
 def test_fewer_hits_left_is_tighter_and_then_the_longer_wait() -> None:
