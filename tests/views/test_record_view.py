@@ -343,7 +343,9 @@ async def test_the_same_view_recorded_twice_is_counted_once(
         async with database.session(write=False) as own:  # autocommit on PostgreSQL
             views = ViewRepository(own)
             outcomes.append(
-                await views.count_unless_seen(view.row(user_exists=True), Viewer(), since, now)
+                await views.count_unless_seen(
+                    view.row(user_exists=True), Viewer(), since, now, asyncio.Lock()
+                )
             )
             await own.commit()
 

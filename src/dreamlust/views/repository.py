@@ -7,6 +7,7 @@ inserted, so `content.view_count` stays the number of the item's view rows and
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import uuid
 from collections import Counter
@@ -65,7 +66,12 @@ class ViewRepository:
         return bool(found) if found is not None else None
 
     async def count_unless_seen(
-        self, row: dict[str, Any], viewer: Viewer, since: datetime, now: datetime
+        self,
+        row: dict[str, Any],
+        viewer: Viewer,
+        since: datetime,
+        now: datetime,
+        turn: asyncio.Lock,
     ) -> bool | None:
         """Store one view (`row`) and count it on its item and the item's creator, unless
         its viewer's view of the item was counted after `since`; whether it was. None when
@@ -83,7 +89,12 @@ class ViewRepository:
         first (as likes do, so that the two never wait on each other in opposite orders),
         then the item. The foreign key checks of the mark and the view, which run at the
         end of the statement, find the item already locked by it.
-        SQLite runs its write transactions one at a time: there it is four statements.
+        There the statement is sent in its `turn` among the item's views in this process
+        (see `service.record_view`).
+
+        SQLite runs its write transactions one at a time: there it is four statements, in
+        the request's transaction, without waiting for a `turn` (the transaction may hold
+        the write lock already, which the view holding the turn waits for).
         """
         shape = _Shape.of(viewer)
         params = {
@@ -95,7 +106,8 @@ class ViewRepository:
             params[VIEWER_ID.key] = viewer.user_id
         if self.session.get_bind().dialect.name == "postgresql":
             statement = _record_view(shape, tuple(row))
-            [outcome] = await fetch_rows(self.session, statement, params, built_once=True)
+            async with turn:
+                [outcome] = await fetch_rows(self.session, statement, params, built_once=True)
             return None if outcome.creator_id is None else bool(outcome.counted)
         creator_id = (await run_as_written(self.session, _visible_creator(shape), params)).scalar()
         if creator_id is None:

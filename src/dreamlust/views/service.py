@@ -73,8 +73,10 @@ async def record_view(
     it was counted. 404 when the viewer may not open the item. The write's `hits` of the
     general limits are counted first (429 over the limit).
 
-    The view goes `to` the Redis buffer, or straight to the database, where the views of
-    one item take turns in this process (`KeyedLocks`, by item): each view updates the
+    The view goes `to` the Redis buffer, or straight to the database, where on PostgreSQL
+    the views of one item take turns in this process (`KeyedLocks`, by item; SQLite runs
+    one write transaction at a time anyway, and a view there may hold the write lock
+    before it would take its turn): each view updates the
     item's and its creator's counters, so views of a hot item all queue on those two rows.
     Queued in PostgreSQL, each waiting view holds a pooled connection and costs the
     server a lock wait, a wake-up and a second look at the row it waited for; on the
@@ -103,10 +105,9 @@ async def record_view(
             ) from exc
     if hits is not None:
         await hits.count()
-    async with to[content_id]:
-        counted = await views.count_unless_seen(
-            view.row(user_exists=True), viewer, now - window, now
-        )
+    counted = await views.count_unless_seen(
+        view.row(user_exists=True), viewer, now - window, now, to[content_id]
+    )
     if counted is None:
         raise NotFound("No such content.")
     return counted
