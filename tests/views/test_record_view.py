@@ -15,6 +15,7 @@ from dreamlust.db import Database
 from dreamlust.jobs import periodic
 from dreamlust.kit.clock import utcnow
 from dreamlust.kit.ids import new_id
+from dreamlust.kit.keyed_locks import KeyedLocks
 from dreamlust.models import Content, Creator, View, ViewMark
 from dreamlust.models.enums import ContentStatus, UserRole
 from dreamlust.views.buffer import BufferedView
@@ -344,7 +345,7 @@ async def test_the_same_view_recorded_twice_is_counted_once(
             views = ViewRepository(own)
             outcomes.append(
                 await views.count_unless_seen(
-                    view.row(user_exists=True), Viewer(), since, now, asyncio.Lock()
+                    view.row(user_exists=True), Viewer(), since, now, KeyedLocks()
                 )
             )
             await own.commit()

@@ -284,12 +284,12 @@ class WindowCounts:
         """Count `hit` in its window; the window's count so far. A hit of a window that
         has just ended (its request began before the next one) counts as that window's
         first."""
-        window, counts = self._current.get(hit.period, (-1, Counter()))
-        if hit.window < window:
+        current = self._current.get(hit.period)
+        if current is not None and hit.window < current[0]:
             return 1
-        if hit.window > window:
-            counts = Counter()
-            self._current[hit.period] = (hit.window, counts)
+        if current is None or hit.window > current[0]:
+            current = self._current[hit.period] = (hit.window, Counter())
+        counts = current[1]
         counts[hit.key] += 1
         return counts[hit.key]
 

@@ -21,16 +21,15 @@ from dreamlust.views.identity import Watcher, identify
 
 
 class Recording(NamedTuple):
-    """The request's session, the settings, the view buffer (None: views go straight to
-    the database, taking turns per item in `counter_writes`), the viewer and the watcher
-    behind them. Read by the route rather than
-    through dependencies: recording a view is the most frequent write, and each
-    dependency node costs FastAPI work on every request (see bench/README.md)."""
+    """The request's session, the settings, where views go (the Redis buffer, or the
+    process's turns per item when they go straight to the database), the viewer and the
+    watcher behind them. Read by the route rather than through dependencies: recording a
+    view is the most frequent write, and each dependency node costs FastAPI work on every
+    request (see bench/README.md)."""
 
     session: AsyncSession
     settings: Settings
-    buffer: ViewBuffer | None
-    counter_writes: KeyedLocks
+    to: ViewBuffer | KeyedLocks
     viewer: Viewer
     watcher: Watcher
 
@@ -45,11 +44,6 @@ async def recording_of(request: Request) -> Recording:
     watcher = identify(
         settings.signing_key(), user, address, request.headers.get("user-agent"), today
     )
-    return Recording(
-        session,
-        settings,
-        service.buffer_of(runtime),
-        runtime.counter_writes,
-        Viewer.of(user, today),
-        watcher,
-    )
+    buffer = service.buffer_of(runtime)
+    to = buffer if buffer is not None else runtime.counter_writes
+    return Recording(session, settings, to, Viewer.of(user, today), watcher)

@@ -7,7 +7,6 @@ inserted, so `content.view_count` stays the number of the item's view rows and
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import uuid
 from collections import Counter
@@ -39,6 +38,7 @@ from dreamlust.content.visibility import (
     viewable_to_bound_viewer,
 )
 from dreamlust.kit.compiled_once import fetch_rows
+from dreamlust.kit.keyed_locks import KeyedLocks
 from dreamlust.kit.pagination import Ordering, SortKey
 from dreamlust.kit.repository import run_as_written
 from dreamlust.kit.soft_delete import INCLUDE_DELETED
@@ -71,7 +71,7 @@ class ViewRepository:
         viewer: Viewer,
         since: datetime,
         now: datetime,
-        turn: asyncio.Lock,
+        turns: KeyedLocks,
     ) -> bool | None:
         """Store one view (`row`) and count it on its item and the item's creator, unless
         its viewer's view of the item was counted after `since`; whether it was. None when
@@ -89,11 +89,11 @@ class ViewRepository:
         first (as likes do, so that the two never wait on each other in opposite orders),
         then the item. The foreign key checks of the mark and the view, which run at the
         end of the statement, find the item already locked by it.
-        There the statement is sent in its `turn` among the item's views in this process
-        (see `service.record_view`).
+        There the statement is sent in its turn among the item's views in this process
+        (`turns`, by item: see `service.record_view`).
 
         SQLite runs its write transactions one at a time: there it is four statements, in
-        the request's transaction, without waiting for a `turn` (the transaction may hold
+        the request's transaction, without waiting for a turn (the transaction may hold
         the write lock already, which the view holding the turn waits for).
         """
         shape = _Shape.of(viewer)
@@ -106,7 +106,7 @@ class ViewRepository:
             params[VIEWER_ID.key] = viewer.user_id
         if self.session.get_bind().dialect.name == "postgresql":
             statement = _record_view(shape, tuple(row))
-            async with turn:
+            async with turns[row["content_id"]]:
                 [outcome] = await fetch_rows(self.session, statement, params, built_once=True)
             return None if outcome.creator_id is None else bool(outcome.counted)
         creator_id = (await run_as_written(self.session, _visible_creator(shape), params)).scalar()

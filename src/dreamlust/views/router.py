@@ -38,17 +38,9 @@ async def record_view(
 ) -> Response:
     duration = body.duration if body is not None else None
     hits = write_hits(request)
-    session, settings, buffer, counter_writes, viewer, watcher = await recording_of(request)
+    session, settings, to, viewer, watcher = await recording_of(request)
     counted = await service.record_view(
-        session,
-        settings,
-        buffer if buffer is not None else counter_writes,
-        content_id,
-        viewer,
-        watcher,
-        duration,
-        utcnow(),
-        hits,
+        session, settings, to, content_id, viewer, watcher, duration, utcnow(), hits
     )
     # `ViewRecorded` as JSON, without a pass through the response model: the most
     # frequent write answers with one boolean.

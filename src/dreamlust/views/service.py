@@ -76,8 +76,8 @@ async def record_view(
     The view goes `to` the Redis buffer, or straight to the database, where on PostgreSQL
     the views of one item take turns in this process (`KeyedLocks`, by item; SQLite runs
     one write transaction at a time anyway, and a view there may hold the write lock
-    before it would take its turn): each view updates the
-    item's and its creator's counters, so views of a hot item all queue on those two rows.
+    before it would take its turn). Each view updates the item's and its creator's
+    counters, so views of a hot item all queue on those two rows.
     Queued in PostgreSQL, each waiting view holds a pooled connection and costs the
     server a lock wait, a wake-up and a second look at the row it waited for; on the
     bench's hot item that queue took as much CPU as the views themselves, and halved how
@@ -106,7 +106,7 @@ async def record_view(
     if hits is not None:
         await hits.count()
     counted = await views.count_unless_seen(
-        view.row(user_exists=True), viewer, now - window, now, to[content_id]
+        view.row(user_exists=True), viewer, now - window, now, to
     )
     if counted is None:
         raise NotFound("No such content.")
